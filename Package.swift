@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module plan: docs/ARCHITECTURE.md. Dependencies point one way only:
+// COpenSSL <- ALTSRecord <- ALTSNIO; ALTSIdentity <- (handshake core) <- ALTSNIO; CLIs on top.
+let package = Package(
+    name: "swift-alts",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ALTSRecord", targets: ["ALTSRecord"]),
+        .library(name: "ALTSNIO", targets: ["ALTSNIO"]),
+        .library(name: "ALTSIdentity", targets: ["ALTSIdentity"]),
+        .executable(name: "altsctl", targets: ["altsctl"]),
+        .executable(name: "alts-bench", targets: ["ALTSBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+    ],
+    targets: [
+        // OpenSSL's libcrypto: the AES-GCM and HMAC primitives of the record protocol.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // The ALTS record protocol: counters, crypters, framing. No NIO.
+        .target(
+            name: "ALTSRecord",
+            dependencies: ["COpenSSL"]
+        ),
+        // Service-account identities: projects (trust domains), credentials, trust bundles.
+        .target(
+            name: "ALTSIdentity",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        // SwiftNIO channel handlers that put the record protocol on a channel.
+        .target(
+            name: "ALTSNIO",
+            dependencies: [
+                "ALTSRecord",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "altsctl",
+            dependencies: [
+                "ALTSIdentity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ALTSBench",
+            dependencies: [
+                "ALTSRecord",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ALTSRecordTests",
+            dependencies: ["ALTSRecord", "COpenSSL"],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "ALTSNIOTests",
+            dependencies: [
+                "ALTSNIO",
+                "ALTSRecord",
+                "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ALTSIdentityTests",
+            dependencies: ["ALTSIdentity"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,194 @@
+import ALTSRecord
+import Logging
+import NIOCore
+
+/// Puts the ALTS record protocol on a channel: outbound ByteBuffers are sealed into frames,
+/// inbound frames are opened into plaintext ByteBuffers. Install it when the handshake is
+/// done, handing it the bytes that arrived after the last handshake message.
+///
+/// Writes are sealed at flush time, so many small writes (HTTP/2 frames) share ALTS frames.
+/// Any record error closes the channel, after logging a reason that names the error, and
+/// fails every write that has not gone out.
+public final class ALTSRecordHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    /// Writes at least this big are sealed straight from their buffer; smaller ones are
+    /// gathered first so they share frames.
+    private static let directSealThreshold = 8_192
+
+    private let protector: ALTSRecordProtector
+    private let logger: Logger
+    private var cumulation: ByteBuffer?
+    private var pendingWrites: [(buffer: ByteBuffer, promise: EventLoopPromise<Void>?)] = []
+    private var staging: ByteBuffer?
+    private var failure: ALTSRecordError?
+
+    /// - Parameter leftoverBytes: bytes read with the final handshake message that belong to
+    ///   the record layer; they are opened before anything else.
+    public init(protector: ALTSRecordProtector, leftoverBytes: ByteBuffer? = nil, logger: Logger = Logger(label: "swift-alts.record")) {
+        self.protector = protector
+        self.cumulation = leftoverBytes
+        self.logger = logger
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive, cumulation?.readableBytes ?? 0 > 0 {
+            openCumulation(context: context)
+        }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        if cumulation?.readableBytes ?? 0 > 0 {
+            openCumulation(context: context)
+        }
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard failure == nil else { return }
+        var incoming = unwrapInboundIn(data)
+        if cumulation == nil || cumulation!.readableBytes == 0 {
+            cumulation = incoming
+        } else {
+            cumulation!.writeBuffer(&incoming)
+        }
+        openCumulation(context: context)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        if failure == nil, let buffered = cumulation?.readableBytes, buffered > 0 {
+            do {
+                try protector.checkEndOfStream(bufferedBytes: buffered)
+            } catch {
+                fail(context: context, error)
+            }
+        }
+        failPendingWrites(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if let failure {
+            promise?.fail(failure)
+            return
+        }
+        pendingWrites.append((unwrapOutboundIn(data), promise))
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        guard failure == nil, !pendingWrites.isEmpty else {
+            context.flush()
+            return
+        }
+        let writes = pendingWrites
+        pendingWrites.removeAll(keepingCapacity: true)
+        do {
+            let sealed = try seal(writes, allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(sealed), promise: Self.combine(writes.map(\.promise), on: context.eventLoop))
+        } catch {
+            for write in writes { write.promise?.fail(error) }
+            fail(context: context, error)
+        }
+    }
+
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode != .input {
+            failPendingWrites(ChannelError.ioOnClosedChannel)
+        }
+        context.close(mode: mode, promise: promise)
+    }
+
+    private func openCumulation(context: ChannelHandlerContext) {
+        guard failure == nil, var input = cumulation else { return }
+        cumulation = nil  // drop our reference so the buffer is not copied on write
+        var plaintext = context.channel.allocator.buffer(capacity: 0)
+        do {
+            let consumed = try input.withReadableBytesThrowing { (raw) throws(ALTSRecordError) -> Int in
+                try protector.unprotect(raw, into: &plaintext)
+            }
+            input.moveReaderIndex(forwardBy: consumed)
+        } catch {
+            fail(context: context, error)
+            return
+        }
+        if input.readableBytes > 0 {
+            if input.readerIndex > 0 && input.readerIndex >= input.readableBytes {
+                input.discardReadBytes()
+            }
+            cumulation = input
+        }
+        if plaintext.readableBytes > 0 {
+            context.fireChannelRead(wrapInboundOut(plaintext))
+        }
+    }
+
+    private func seal(
+        _ writes: [(buffer: ByteBuffer, promise: EventLoopPromise<Void>?)], allocator: ByteBufferAllocator
+    ) throws(ALTSRecordError) -> ByteBuffer {
+        let plaintextBytes = writes.reduce(0) { $0 + $1.buffer.readableBytes }
+        var output = allocator.buffer(capacity: protector.protectedSize(plaintextCount: plaintextBytes) + ALTSFrameFormat.overhead * writes.count)
+        var gathered = staging ?? allocator.buffer(capacity: Self.directSealThreshold)
+        gathered.clear()
+        for write in writes where write.buffer.readableBytes > 0 {
+            if write.buffer.readableBytes >= Self.directSealThreshold {
+                try sealGathered(&gathered, into: &output)
+                try write.buffer.withReadableBytesThrowing { (raw) throws(ALTSRecordError) in
+                    try protector.protect(raw, into: &output)
+                }
+            } else {
+                var buffer = write.buffer
+                gathered.writeBuffer(&buffer)
+            }
+        }
+        try sealGathered(&gathered, into: &output)
+        staging = gathered
+        return output
+    }
+
+    private func sealGathered(_ gathered: inout ByteBuffer, into output: inout ByteBuffer) throws(ALTSRecordError) {
+        guard gathered.readableBytes > 0 else { return }
+        try gathered.withReadableBytesThrowing { (raw) throws(ALTSRecordError) in
+            try protector.protect(raw, into: &output)
+        }
+        gathered.clear()
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: ALTSRecordError) {
+        guard failure == nil else { return }
+        failure = error
+        cumulation = nil
+        logger.error("closing ALTS connection: record protocol error", metadata: [
+            "error": "\(error)",
+            "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "unknown")",
+        ])
+        failPendingWrites(error)
+        context.fireErrorCaught(error)
+        context.close(promise: nil)
+    }
+
+    private func failPendingWrites(_ error: any Error) {
+        let writes = pendingWrites
+        pendingWrites.removeAll()
+        for write in writes { write.promise?.fail(error) }
+    }
+
+    private static func combine(_ promises: [EventLoopPromise<Void>?], on eventLoop: any EventLoop) -> EventLoopPromise<Void>? {
+        let present = promises.compactMap { $0 }
+        switch present.count {
+        case 0: return nil
+        case 1: return present[0]
+        default:
+            let combined = eventLoop.makePromise(of: Void.self)
+            combined.futureResult.whenComplete { result in
+                for promise in present { promise.completeWith(result) }
+            }
+            return combined
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ALTSRecordHandler: Sendable {}
