@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct ALTSBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alts-bench",
+        abstract: "Micro-benchmarks for swift-alts (run them through the scripts in bench/).",
+        subcommands: [RecordBenchmark.self]
+    )
+}
