@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ALTSRecord", targets: ["ALTSRecord"]),
         .library(name: "ALTSNIO", targets: ["ALTSNIO"]),
         .library(name: "ALTSIdentity", targets: ["ALTSIdentity"]),
+        .library(name: "ALTSHandshake", targets: ["ALTSHandshake"]),
         .executable(name: "altsctl", targets: ["altsctl"]),
         .executable(name: "alts-bench", targets: ["ALTSBench"]),
     ],
@@ -43,14 +44,36 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // The handshake protocol (docs/PROTOCOL.md) as a pure state machine. No NIO.
+        .target(
+            name: "ALTSHandshake",
+            dependencies: [
+                "ALTSIdentity",
+                "ALTSRecord",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // SwiftNIO channel handlers that put the record protocol on a channel.
         .target(
             name: "ALTSNIO",
             dependencies: [
                 "ALTSRecord",
+                "ALTSHandshake",
+                "ALTSIdentity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Credentials, temporary directories and loopback helpers shared by the test targets.
+        .target(
+            name: "ALTSTestSupport",
+            dependencies: [
+                "ALTSIdentity",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Tests/ALTSTestSupport"
         ),
         .executableTarget(
             name: "altsctl",
@@ -82,6 +105,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "ALTSHandshakeTests",
+            dependencies: ["ALTSHandshake", "ALTSIdentity", "ALTSRecord", "ALTSTestSupport"]
         ),
         .testTarget(
             name: "ALTSIdentityTests",
