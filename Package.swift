@@ -99,6 +99,9 @@ let package = Package(
             dependencies: [
                 "ALTSNIO",
                 "ALTSRecord",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                "ALTSTestSupport",
                 "COpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,7 +115,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ALTSIdentityTests",
-            dependencies: ["ALTSIdentity"]
+            dependencies: [
+                "ALTSIdentity",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -9,6 +9,8 @@ public struct ProjectRoot: Sendable {
     public let project: String
     public let certificate: Certificate
     let der: [UInt8]
+    /// Rendered once: `VerifiedPeer.issuer` needs it on every handshake.
+    let subjectDescription: String
 
     public var fingerprintSHA256: String { Fingerprint.sha256(der) }
 
@@ -77,6 +79,7 @@ public struct ProjectRoot: Sendable {
         self.project = project
         self.certificate = certificate
         self.der = der
+        self.subjectDescription = certificate.subject.description
     }
 }
 

@@ -65,7 +65,7 @@ public struct TrustBundle: Sendable {
         try Self.checkValidity(of: root.certificate, now: now, clockSkew: clockSkew)
         return VerifiedPeer(
             serviceAccount: profile.serviceAccount,
-            issuer: root.certificate.subject.description,
+            issuer: root.subjectDescription,
             notBefore: leaf.notValidBefore,
             notAfter: leaf.notValidAfter,
             fingerprintSHA256: Fingerprint.format(digest),

@@ -1,3 +1,4 @@
+import ALTSHandshake
 import ALTSRecord
 import Logging
 import NIOCore
@@ -24,14 +25,25 @@ public final class ALTSRecordHandler: ChannelDuplexHandler, RemovableChannelHand
     private var cumulation: ByteBuffer?
     private var pendingWrites: [(buffer: ByteBuffer, promise: EventLoopPromise<Void>?)] = []
     private var staging: ByteBuffer?
-    private var failure: ALTSRecordError?
+    private var failure: (any Error)?
+    private var awaitingPossibleAlert: Bool
 
-    /// - Parameter leftoverBytes: bytes read with the final handshake message that belong to
-    ///   the record layer; they are opened before anything else.
-    public init(protector: ALTSRecordProtector, leftoverBytes: ByteBuffer? = nil, logger: Logger = Logger(label: "swift-alts.record")) {
+    /// - Parameters:
+    ///   - leftoverBytes: bytes read with the final handshake message that belong to the
+    ///     record layer; they are opened before anything else.
+    ///   - expectPeerHandshakeAlert: set on a client. Its handshake ends before the server has
+    ///     checked the client's certificate, so the server's first bytes may be a handshake
+    ///     alert instead of a record. Those 5 bytes can never start a valid record (as a length
+    ///     they exceed every receive limit), so they are recognised and reported as the
+    ///     server's refusal instead of as a malformed frame.
+    public init(
+        protector: ALTSRecordProtector, leftoverBytes: ByteBuffer? = nil,
+        logger: Logger = Logger(label: "swift-alts.record"), expectPeerHandshakeAlert: Bool = false
+    ) {
         self.protector = protector
         self.cumulation = leftoverBytes
         self.logger = logger
+        self.awaitingPossibleAlert = expectPeerHandshakeAlert
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
@@ -101,8 +113,39 @@ public final class ALTSRecordHandler: ChannelDuplexHandler, RemovableChannelHand
         context.close(mode: mode, promise: promise)
     }
 
+    private static let handshakeAlertHeader: [UInt8] = [21, 0, 0, 1]
+
+    private enum AlertCheck {
+        case undecided
+        case notAnAlert
+        case alert(ALTSHandshakeError)
+    }
+
+    /// Whether the stream starts with a 5-byte handshake alert (type 21, length 1, code).
+    private func checkForPeerAlert(_ input: ByteBuffer) -> AlertCheck {
+        let head = Array(input.readableBytesView.prefix(5))
+        let compared = min(head.count, Self.handshakeAlertHeader.count)
+        guard head[0..<compared].elementsEqual(Self.handshakeAlertHeader[0..<compared]) else { return .notAnAlert }
+        guard head.count == 5 else { return .undecided }
+        guard let alert = ALTSHandshakeAlert(rawValue: head[4]) else {
+            return .alert(ALTSHandshakeError(.malformedMessage("Alert body is not one known code")))
+        }
+        return .alert(ALTSHandshakeError(.peerAlert(alert)))
+    }
+
     private func openCumulation(context: ChannelHandlerContext) {
         guard failure == nil, var input = cumulation else { return }
+        if awaitingPossibleAlert {
+            switch checkForPeerAlert(input) {
+            case .undecided:
+                return
+            case .alert(let refusal):
+                fail(context: context, refusal)
+                return
+            case .notAnAlert:
+                awaitingPossibleAlert = false
+            }
+        }
         cumulation = nil  // drop our reference so the buffer is not copied on write
         var plaintext = context.channel.allocator.buffer(capacity: 0)
         do {
@@ -156,11 +199,12 @@ public final class ALTSRecordHandler: ChannelDuplexHandler, RemovableChannelHand
         gathered.clear()
     }
 
-    private func fail(context: ChannelHandlerContext, _ error: ALTSRecordError) {
+    private func fail(context: ChannelHandlerContext, _ error: any Error) {
         guard failure == nil else { return }
         failure = error
         cumulation = nil
-        logger.error("closing ALTS connection: record protocol error", metadata: [
+        let reason = error is ALTSHandshakeError ? "peer refused the handshake" : "record protocol error"
+        logger.error("closing ALTS connection: \(reason)", metadata: [
             "error": "\(error)",
             "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "unknown")",
         ])
