@@ -86,6 +86,11 @@ let package = Package(
             name: "ALTSBench",
             dependencies: [
                 "ALTSRecord",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                "ALTSNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
