@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ALTSNIO", targets: ["ALTSNIO"]),
         .library(name: "ALTSIdentity", targets: ["ALTSIdentity"]),
         .library(name: "ALTSHandshake", targets: ["ALTSHandshake"]),
+        .library(name: "ALTSGRPC", targets: ["ALTSGRPC"]),
         .executable(name: "altsctl", targets: ["altsctl"]),
         .executable(name: "alts-bench", targets: ["ALTSBench"]),
     ],
@@ -21,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
     ],
     targets: [
         // OpenSSL's libcrypto: the AES-GCM and HMAC primitives of the record protocol.
@@ -61,6 +64,20 @@ let package = Package(
                 "ALTSHandshake",
                 "ALTSIdentity",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // grpc-swift-2 transports that run gRPC over ALTS, and AuthInfo for RPC handlers.
+        .target(
+            name: "ALTSGRPC",
+            dependencies: [
+                "ALTSNIO",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -117,6 +134,19 @@ let package = Package(
         .testTarget(
             name: "ALTSHandshakeTests",
             dependencies: ["ALTSHandshake", "ALTSIdentity", "ALTSRecord", "ALTSTestSupport"]
+        ),
+        .testTarget(
+            name: "ALTSGRPCTests",
+            dependencies: [
+                "ALTSGRPC",
+                "ALTSNIO",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                "ALTSTestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "ALTSIdentityTests",

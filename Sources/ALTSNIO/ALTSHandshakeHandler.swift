@@ -186,9 +186,7 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
                 maxSendFrameLength: ALTSFrameSizing.sendFrameLength(
                     peerMaxFrameSize: result.peerMaxFrameSize, localMaxFrameSize: configuration.localMaxFrameSize),
                 receiveLimit: configuration.receiveLimit)
-            recordHandler = ALTSRecordHandler(
-                protector: protector, leftoverBytes: leftover.isEmpty ? nil : ByteBuffer(bytes: leftover),
-                logger: logger, expectPeerHandshakeAlert: role == .client)
+            recordHandler = ALTSRecordHandler(protector: protector, logger: logger, expectPeerHandshakeAlert: role == .client)
         } catch {
             fail(context: context, error, alert: [])
             return
@@ -210,12 +208,20 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
             fail(context: context, error, alert: [])
             return
         }
+        // Held writes go out before the peer's early records are opened: whatever the layers
+        // above write in answer to those (an HTTP/2 SETTINGS ACK) must follow what they wrote
+        // first (their own SETTINGS), or the peer sees frames out of order.
         let writes = heldWrites
         heldWrites = []
         for write in writes {
             context.write(wrapOutboundOut(write.buffer), promise: write.promise)
         }
         context.flush()
+        if !leftover.isEmpty {
+            // From the head, so the bytes pass through the record handler.
+            context.pipeline.syncOperations.fireChannelRead(NIOAny(ByteBuffer(bytes: leftover)))
+            context.pipeline.syncOperations.fireChannelReadComplete()
+        }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
