@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "ALTSGRPC", targets: ["ALTSGRPC"]),
         .executable(name: "altsctl", targets: ["altsctl"]),
         .executable(name: "alts-bench", targets: ["ALTSBench"]),
+        .executable(name: "server", targets: ["ALTSEchoServer"]),
+        .executable(name: "client", targets: ["ALTSEchoClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -24,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // OpenSSL's libcrypto: the AES-GCM and HMAC primitives of the record protocol.
@@ -76,6 +81,79 @@ let package = Package(
                 "ALTSIdentity",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Generated from Protos/ by Protos/generate.sh (committed; never generated in CI).
+        .target(
+            name: "ALTSEchoProto",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "ALTSHandshakerProto",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // What the binaries share: credential lookup, Go-style log lines, durations, lifecycle.
+        .target(
+            name: "ALTSCommandSupport",
+            dependencies: [
+                "ALTSIdentity",
+                "ALTSNIO",
+                "ALTSGRPC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The helloworld Echo service (both proto package names) with its AuthInfo logging.
+        .target(
+            name: "ALTSEchoService",
+            dependencies: [
+                "ALTSEchoProto",
+                "ALTSGRPC",
+                "ALTSNIO",
+                "ALTSCommandSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ]
+        ),
+        .executableTarget(
+            name: "ALTSEchoServer",
+            dependencies: [
+                "ALTSEchoService",
+                "ALTSCommandSupport",
+                "ALTSGRPC",
+                "ALTSNIO",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "ALTSEchoClient",
+            dependencies: [
+                "ALTSEchoProto",
+                "ALTSCommandSupport",
+                "ALTSGRPC",
+                "ALTSNIO",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -149,9 +227,21 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ALTSEndToEndTests",
+            dependencies: [
+                "ALTSTestSupport",
+                "ALTSEchoProto",
+                "ALTSGRPC",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ]
+        ),
+        .testTarget(
             name: "ALTSIdentityTests",
             dependencies: [
                 "ALTSIdentity",
+                "ALTSTestSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -29,13 +29,20 @@ public final class ALTSClientTransport: ClientTransport {
     }
 
     private let inner: HTTP2ClientTransport.WrappedChannel
+    private let errors: ALTSConnectionErrorRecord
     /// Who the server is, and who we are, as the handshake established.
     public let authInfo: ALTSAuthInfo
 
-    private init(inner: HTTP2ClientTransport.WrappedChannel, authInfo: ALTSAuthInfo) {
+    private init(inner: HTTP2ClientTransport.WrappedChannel, authInfo: ALTSAuthInfo, errors: ALTSConnectionErrorRecord) {
         self.inner = inner
         self.authInfo = authInfo
+        self.errors = errors
     }
+
+    /// What ended the connection, when something did: RPCs then fail with a bare
+    /// `unavailable`, and this says why (for example the server's handshake alert after it
+    /// refused our certificate, or a record-layer error).
+    public var connectionError: (any Error)? { errors.error }
 
     /// Connects to `address` and authenticates the server. Throws `ALTSHandshakeError` (target
     /// mismatch, untrusted or expired certificate…), `ALTSChannelError` (handshake timeout,
@@ -46,6 +53,7 @@ public final class ALTSClientTransport: ClientTransport {
         logger: Logger = Logger(label: "swift-alts.client")
     ) async throws -> ALTSClientTransport {
         let handshake = Mutex<EventLoopFuture<ALTSAuthInfo>?>(nil)
+        let errors = ALTSConnectionErrorRecord()
         let authInfo = Mutex<ALTSAuthInfo?>(nil)
         let inner = try await HTTP2ClientTransport.WrappedChannel.wrapping(config: config.grpc) { configure in
             let bootstrap = ClientBootstrap(group: eventLoopGroup)
@@ -54,7 +62,7 @@ public final class ALTSClientTransport: ClientTransport {
             let initializer: @Sendable (any Channel) -> EventLoopFuture<HTTP2ClientTransport.WrappedChannel.ConfiguredChannel> = { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let outcome = try channel.pipeline.syncOperations.addALTSHandlers(
-                        role: .client, factory: handshakers, configuration: config.handshake, logger: logger)
+                        role: .client, factory: handshakers, configuration: config.handshake, logger: logger, errors: errors)
                     handshake.withLock { $0 = outcome }
                 }.flatMap { configure(channel) }
             }
@@ -75,7 +83,7 @@ public final class ALTSClientTransport: ClientTransport {
                 throw error
             }
         }
-        return ALTSClientTransport(inner: inner, authInfo: authInfo.withLock { $0! })
+        return ALTSClientTransport(inner: inner, authInfo: authInfo.withLock { $0! }, errors: errors)
     }
 
     public var retryThrottle: RetryThrottle? { inner.retryThrottle }

@@ -237,15 +237,15 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
         let writes = heldWrites
         heldWrites = []
         for write in writes { write.promise?.fail(error) }
+        // The alert goes out before the error is announced: handlers above (gRPC's among them)
+        // close the channel as soon as they see an error, and the peer should learn why.
+        let alertWritten = alert.isEmpty ? nil : context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: alert)))
         context.fireErrorCaught(error)
         guard close else { return }
-        if alert.isEmpty {
-            context.close(promise: nil)
+        if let alertWritten {
+            alertWritten.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
-            // Close only once the alert is out, so the peer fails promptly rather than at its timeout.
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: alert))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
+            context.close(promise: nil)
         }
     }
 }

@@ -3,6 +3,7 @@ import ALTSIdentity
 import ALTSRecord
 import Logging
 import NIOCore
+import Synchronization
 
 /// Makes one handshake driver per connection: the in-process handshaker over a credential
 /// store, or (from the handshaker-service layer) a client of `grpc.gcp.HandshakerService`.
@@ -23,15 +24,33 @@ public struct ALTSHandshakerFactory: Sendable {
     }
 }
 
-/// Completes a promise with the handshake's outcome and otherwise stays out of the way.
+/// The first error that ended an ALTS connection, kept for whoever must explain the failure
+/// later: a gRPC client whose RPC fails only with "unavailable" after the server refused its
+/// certificate, say.
+public final class ALTSConnectionErrorRecord: Sendable {
+    private let first = Mutex<(any Error)?>(nil)
+
+    public init() {}
+
+    public var error: (any Error)? { first.withLock { $0 } }
+
+    func record(_ error: any Error) {
+        first.withLock { if $0 == nil { $0 = error } }
+    }
+}
+
+/// Completes a promise with the handshake's outcome, records the connection's first error,
+/// and otherwise stays out of the way.
 final class ALTSHandshakeOutcomeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
     private let promise: EventLoopPromise<ALTSAuthInfo>
+    private let errors: ALTSConnectionErrorRecord?
 
-    init(promise: EventLoopPromise<ALTSAuthInfo>) {
+    init(promise: EventLoopPromise<ALTSAuthInfo>, errors: ALTSConnectionErrorRecord?) {
         self.promise = promise
+        self.errors = errors
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -42,6 +61,7 @@ final class ALTSHandshakeOutcomeHandler: ChannelInboundHandler, RemovableChannel
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        errors?.record(error)
         promise.fail(error)
         context.fireErrorCaught(error)
     }
@@ -63,13 +83,14 @@ extension ChannelPipeline.SynchronousOperations {
     public func addALTSHandlers(
         role: ALTSRole, factory: ALTSHandshakerFactory,
         configuration: ALTSHandshakeHandler.Configuration = .init(),
-        logger: Logger = Logger(label: "swift-alts.handshake")
+        logger: Logger = Logger(label: "swift-alts.handshake"),
+        errors: ALTSConnectionErrorRecord? = nil
     ) throws -> EventLoopFuture<ALTSAuthInfo> {
         let promise = eventLoop.makePromise(of: ALTSAuthInfo.self)
         let driver = try factory.makeDriver(role: role)
         try addHandlers([
             ALTSHandshakeHandler(role: role, driver: driver, configuration: configuration, logger: logger),
-            ALTSHandshakeOutcomeHandler(promise: promise),
+            ALTSHandshakeOutcomeHandler(promise: promise, errors: errors),
         ])
         return promise.futureResult
     }

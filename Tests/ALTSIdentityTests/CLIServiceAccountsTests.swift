@@ -1,4 +1,5 @@
 import ALTSIdentity
+import ALTSTestSupport
 import Foundation
 import XCTest
 
@@ -124,12 +125,12 @@ final class CLIServiceAccountsTests: CLITestCase {
             "service-accounts", "create", "alts-server", "--project", "proj-a",
             "--dir", projectsDirectory, "--out", creddir,
         ]
-        let first = try Subprocess.run(try ALTSCtlBinary.locate(), create)
+        let first = try Subprocess.run(try BuiltBinary.locate("altsctl"), create)
         XCTAssertEqual(first.status, 0, first.stderr)
         try succeed("bundles", "add", "--trust", projectsDirectory + "/proj-b/ca.pem", "--dir", creddir)
         let before = try ALTSCredential.load(directory: creddir).certificateDER
 
-        let second = try Subprocess.run(try ALTSCtlBinary.locate(), create)
+        let second = try Subprocess.run(try BuiltBinary.locate("altsctl"), create)
         XCTAssertEqual(second.status, 0, second.stderr)
         let credential = try ALTSCredential.load(directory: creddir)
         XCTAssertNotEqual(credential.certificateDER, before)

@@ -13,7 +13,7 @@ public final class TestCredentials: @unchecked Sendable {
     private let lock = NSLock()
 
     public init() throws {
-        root = try makeTemporaryDirectory(prefix: "swift-alts-creds")
+        root = try makeScratchDirectory(prefix: "swift-alts-creds")
     }
 
     deinit {
@@ -114,7 +114,7 @@ public final class TestCredentials: @unchecked Sendable {
 }
 
 /// A fresh directory under the system temporary directory.
-public func makeTemporaryDirectory(prefix: String = "swift-alts") throws -> String {
+public func makeScratchDirectory(prefix: String = "swift-alts") throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path

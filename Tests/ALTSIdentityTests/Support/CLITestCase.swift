@@ -1,4 +1,5 @@
 import ALTSIdentity
+import ALTSTestSupport
 import Foundation
 import XCTest
 
@@ -9,7 +10,7 @@ class CLITestCase: XCTestCase {
     private var binary = ""
 
     override func setUpWithError() throws {
-        binary = try ALTSCtlBinary.locate()
+        binary = try BuiltBinary.locate("altsctl")
         workDirectory = try makeTemporaryDirectory()
     }
 

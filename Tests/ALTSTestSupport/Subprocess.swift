@@ -1,13 +1,12 @@
 import Foundation
-import XCTest
 
-struct ProcessResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
 
-    var stdoutLines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLastEmpty() }
-    var stderrLines: [String] { stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLastEmpty() }
+    public var stdoutLines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLastEmpty() }
+    public var stderrLines: [String] { stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLastEmpty() }
 }
 
 private extension Array where Element == String {
@@ -16,11 +15,14 @@ private extension Array where Element == String {
     }
 }
 
-enum Subprocess {
-    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> ProcessResult {
+public enum Subprocess {
+    public static func run(
+        _ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         if let directory {
             process.currentDirectoryURL = URL(fileURLWithPath: directory)
         }
@@ -49,20 +51,22 @@ enum Subprocess {
     }
 }
 
-/// Finds the `altsctl` built alongside the running test product.
+/// Finds an executable built alongside the running test product (`altsctl`, `server`,
+/// `client`…).
 ///
-/// SwiftPM puts executables and the test product in the same products
-/// directory whatever `--scratch-path` is, so search from where this test
-/// binary runs rather than from a hard-coded `.build` path.
-enum ALTSCtlBinary {
-    struct NotFound: Error, CustomStringConvertible {
+/// SwiftPM puts executables and the test product in the same products directory whatever
+/// `--scratch-path` is, so search from where this test binary runs rather than from a
+/// hard-coded `.build` path.
+public enum BuiltBinary {
+    public struct NotFound: Error, CustomStringConvertible {
+        let name: String
         let searched: [String]
-        var description: String {
-            "altsctl was not found next to the test product; searched: \(searched.joined(separator: ", "))"
+        public var description: String {
+            "\(name) was not found next to the test product; searched: \(searched.joined(separator: ", "))"
         }
     }
 
-    static func locate() throws -> String {
+    public static func locate(_ name: String) throws -> String {
         var directories: [URL] = [Bundle.main.bundleURL]
         if let executable = Bundle.main.executableURL {
             directories.append(executable.deletingLastPathComponent())
@@ -71,12 +75,12 @@ enum ALTSCtlBinary {
         // On macOS the tests run inside PRODUCTS/X.xctest; the products directory is its parent.
         directories.append(Bundle(for: Marker.self).bundleURL.deletingLastPathComponent())
         for directory in directories {
-            let binary = directory.appendingPathComponent("altsctl").path
+            let binary = directory.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: binary) {
                 return binary
             }
         }
-        throw NotFound(searched: directories.map(\.path))
+        throw NotFound(name: name, searched: directories.map(\.path))
     }
 
     private final class Marker {}
