@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "alts-bench", targets: ["ALTSBench"]),
         .executable(name: "server", targets: ["ALTSEchoServer"]),
         .executable(name: "client", targets: ["ALTSEchoClient"]),
+        .executable(name: "handshaker", targets: ["ALTSHandshakerCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // OpenSSL's libcrypto: the AES-GCM and HMAC primitives of the record protocol.
@@ -103,6 +105,24 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // grpc.gcp.HandshakerService over the same handshake core, and the client our binaries
+        // use to hand their handshakes to it.
+        .target(
+            name: "ALTSHandshakerService",
+            dependencies: [
+                "ALTSHandshake",
+                "ALTSHandshakerProto",
+                "ALTSIdentity",
+                "ALTSRecord",
+                "ALTSNIO",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         // What the binaries share: credential lookup, Go-style log lines, durations, lifecycle.
         .target(
             name: "ALTSCommandSupport",
@@ -130,6 +150,7 @@ let package = Package(
         .executableTarget(
             name: "ALTSEchoServer",
             dependencies: [
+                "ALTSHandshakerService",
                 "ALTSEchoService",
                 "ALTSCommandSupport",
                 "ALTSGRPC",
@@ -146,6 +167,7 @@ let package = Package(
         .executableTarget(
             name: "ALTSEchoClient",
             dependencies: [
+                "ALTSHandshakerService",
                 "ALTSEchoProto",
                 "ALTSCommandSupport",
                 "ALTSGRPC",
@@ -157,6 +179,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "ALTSHandshakerCommand",
+            dependencies: [
+                "ALTSHandshakerService",
+                "ALTSHandshakerProto",
+                "ALTSCommandSupport",
+                "ALTSIdentity",
+                "ALTSNIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Credentials, temporary directories and loopback helpers shared by the test targets.
@@ -184,6 +222,12 @@ let package = Package(
                 "ALTSHandshake",
                 "ALTSIdentity",
                 "ALTSNIO",
+                "ALTSGRPC",
+                "ALTSEchoProto",
+                "ALTSEchoService",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -235,6 +279,21 @@ let package = Package(
                 "ALTSHandshake",
                 "ALTSIdentity",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ]
+        ),
+        .testTarget(
+            name: "ALTSHandshakerServiceTests",
+            dependencies: [
+                "ALTSHandshakerService",
+                "ALTSHandshakerProto",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                "ALTSGRPC",
+                "ALTSNIO",
+                "ALTSTestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -50,6 +50,21 @@ bench_line() {
     grep "^$prefix" "$work/$name.log" | tail -1
 }
 
+# SIGTERM makes the server print its own counts and exit; one that hangs is a failure.
+stop_alts_server() {
+    kill -TERM "$alts_server"
+    for _ in $(seq 100); do
+        kill -0 "$alts_server" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$alts_server" 2>/dev/null; then
+        kill -KILL "$alts_server"
+        echo "handshake-server ignored SIGTERM" >&2
+        return 1
+    fi
+    wait "$alts_server"
+}
+
 # The value of key=value field $1 in line $2.
 field() { grep -oE "(^| )$1=[^ ]+" <<<"$2" | sed 's/.*=//'; }
 
@@ -81,8 +96,7 @@ client() {
 }
 sequential=$(client 1)
 concurrent=$(client "$CONCURRENCY")
-kill -TERM "$alts_server"
-wait "$alts_server"
+stop_alts_server
 alts_server_summary=$(grep '^server handshakes=' "$work/alts-server.out")
 if [[ $(field failures "$alts_server_summary") != 0 ]]; then
     echo "the ALTS server saw failed handshakes: $alts_server_summary" >&2; exit 1

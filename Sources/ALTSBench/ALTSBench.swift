@@ -5,6 +5,6 @@ struct ALTSBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alts-bench",
         abstract: "Micro-benchmarks for swift-alts (run them through the scripts in bench/).",
-        subcommands: [RecordBenchmark.self, HandshakeInProcessBenchmark.self, HandshakeServerCommand.self, HandshakeClientCommand.self, HandshakeMakeCredentials.self]
+        subcommands: [RecordBenchmark.self, HandshakeInProcessBenchmark.self, HandshakeServerCommand.self, HandshakeClientCommand.self, HandshakeMakeCredentials.self, GRPCServerCommand.self, GRPCClientCommand.self]
     )
 }

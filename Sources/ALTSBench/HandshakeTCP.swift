@@ -30,6 +30,14 @@ struct HandshakeServerCommand: ParsableCommand {
     var threads = System.coreCount
 
     func run() throws {
+        // Blocked before any thread exists, so every thread inherits the mask and the signals
+        // wait for sigwait below instead of killing the process mid-report.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
         let credential = try HandshakeBenchCredentials.load(credentials)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         defer { try? group.syncShutdownGracefully() }
@@ -50,14 +58,13 @@ struct HandshakeServerCommand: ParsableCommand {
             }
             .bind(host: "127.0.0.1", port: port).wait()
 
-        // Ignored first so the default action cannot kill us before the sources see the signal.
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let signals = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-        for source in signals {
-            source.setEventHandler { channel.close(promise: nil) }
-            source.resume()
-        }
+        let waitedSignals = stopSignals
+        Thread {
+            var waited = waitedSignals
+            var received: Int32 = 0
+            sigwait(&waited, &received)
+            channel.close(promise: nil)
+        }.start()
         print("listening port=\(channel.localAddress?.port ?? port)")
         // stdout is a pipe to the script, which waits for this line.
         fflush(nil)

@@ -1,4 +1,5 @@
 import ALTSIdentity
+import ALTSNIO
 import Foundation
 
 /// Finds the credential directory a binary should use: `--credentials DIR`, then
@@ -52,4 +53,21 @@ public enum CredentialsLocator {
 public struct CredentialsLocatorError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public var description: String { message }
+}
+
+/// How a binary runs its handshakes: with credentials it holds, or through a handshaker
+/// service (`--handshakerService`), in which case it holds no private key at all.
+public enum HandshakeMode {
+    case credentials(CredentialStore)
+    case handshakerService(ALTSAddress)
+
+    public static func choose(credentials: String?, handshakerService: String?) throws -> HandshakeMode {
+        if let handshakerService {
+            guard credentials == nil else {
+                throw CredentialsLocatorError(message: "use either --credentials or --handshakerService, not both")
+            }
+            return .handshakerService(try ALTSAddress(parsing: handshakerService))
+        }
+        return .credentials(try CredentialsLocator.store(flag: credentials))
+    }
 }

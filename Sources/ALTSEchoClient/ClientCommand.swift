@@ -2,6 +2,7 @@ import ALTSCommandSupport
 import ALTSEchoProto
 import ALTSGRPC
 import ALTSHandshake
+import ALTSHandshakerService
 import ALTSIdentity
 import ALTSNIO
 import ArgumentParser
@@ -34,11 +35,14 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "Credential directory (see docs/CREDENTIALS.md).")
     var credentials: String?
 
+    @Option(name: .customLong("handshakerService"), help: "Hand the handshake to this handshaker service (HOST:PORT or unix:PATH) instead of using local credentials.")
+    var handshakerService: String?
+
     func run() async throws {
         do {
             let timeout = try CommandTimeout(parsing: self.timeout)
             let address = try ALTSAddress(parsing: addr)
-            let store = try CredentialsLocator.store(flag: credentials)
+            let mode = try HandshakeMode.choose(credentials: credentials, handshakerService: handshakerService)
             if targetServiceAccounts.isEmpty {
                 GoLog.print("no --targetServiceAccount given: accepting any server account the trust bundle vouches for")
             }
@@ -47,7 +51,13 @@ struct ClientCommand: AsyncParsableCommand {
             var config = ALTSClientTransport.Config()
             config.connectTimeout = timeout.timeAmount
             config.handshake.handshakeTimeout = timeout.timeAmount
-            let handshakers = ALTSHandshakerFactory.inProcess(credentials: store, options: options)
+            let handshakers: ALTSHandshakerFactory
+            switch mode {
+            case .credentials(let store):
+                handshakers = .inProcess(credentials: store, options: options)
+            case .handshakerService(let service):
+                handshakers = .handshakerService(try ALTSHandshakerServiceClient(address: service), options: options)
+            }
             let message = self.message
             let transportConfig = config
             let (reply, authInfo) = try await withCommandTimeout(timeout, what: "UnaryEcho to \(address)") {

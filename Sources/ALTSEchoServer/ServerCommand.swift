@@ -2,6 +2,7 @@ import ALTSCommandSupport
 import ALTSEchoService
 import ALTSGRPC
 import ALTSHandshake
+import ALTSHandshakerService
 import ALTSIdentity
 import ALTSNIO
 import ArgumentParser
@@ -32,6 +33,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Credential directory (see docs/CREDENTIALS.md).")
     var credentials: String?
 
+    @Option(name: .customLong("handshakerService"), help: "Hand handshakes to this handshaker service (HOST:PORT or unix:PATH) instead of using local credentials.")
+    var handshakerService: String?
+
     @Option(name: .customLong("allowedClientServiceAccount"), help: "Accept only these client accounts (repeatable); default: any account the trust bundle vouches for.")
     var allowedClientServiceAccounts: [String] = []
 
@@ -42,24 +46,33 @@ struct ServerCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { GoLogHandler(label: $0) }
         let logger = Logger(label: "server")
         do {
-            let store = try CredentialsLocator.store(flag: credentials)
+            let mode = try HandshakeMode.choose(credentials: credentials, handshakerService: handshakerService)
             var options = ALTSHandshakeOptions()
             options.allowedPeerServiceAccounts = allowedClientServiceAccounts
             var config = ALTSServerTransport.Config()
             config.handshake.handshakeTimeout = try CommandTimeout(parsing: handshakeTimeout).timeAmount
-            let transport = ALTSServerTransport(
-                address: .host(bind, port: port), handshakers: .inProcess(credentials: store, options: options),
-                config: config, logger: logger)
-            let reloader = ALTSCredentialReloader(store: store, logger: logger)
-            reloader.start(on: MultiThreadedEventLoopGroup.singleton.next())
-            defer { reloader.stop() }
+            let handshakers: ALTSHandshakerFactory
+            let identity: String
+            var reloader: ALTSCredentialReloader?
+            switch mode {
+            case .credentials(let store):
+                handshakers = .inProcess(credentials: store, options: options)
+                identity = store.current.serviceAccount.email
+                reloader = ALTSCredentialReloader(store: store, logger: logger)
+                reloader?.start(on: MultiThreadedEventLoopGroup.singleton.next())
+            case .handshakerService(let service):
+                handshakers = .handshakerService(try ALTSHandshakerServiceClient(address: service), options: options)
+                identity = "the identity of the handshaker service at \(service)"
+            }
+            defer { reloader?.stop() }
+            let transport = ALTSServerTransport(address: .host(bind, port: port), handshakers: handshakers, config: config, logger: logger)
 
             let server = GRPCServer(transport: transport, services: [EchoService(), LegacyEchoService()])
             let group = ServiceGroup(
                 services: [GRPCServerService(server: server)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "lifecycle", factory: { SwiftLogNoOpLogHandler($0) }))
-            let account = store.current.serviceAccount.email
+            let account = identity
             Task {
                 if let address = try? await transport.listeningAddress {
                     logger.info("listening on \(address.ipAddress ?? bind):\(address.port ?? port) as \(account)")

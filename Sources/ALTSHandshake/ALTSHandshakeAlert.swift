@@ -12,6 +12,9 @@ public enum ALTSHandshakeAlert: UInt8, Sendable, CaseIterable, CustomStringConve
     case decryptError = 9
     case internalError = 10
 
+    /// The framed Alert message as it travels: type 21, length 1, the code.
+    public var wireMessage: [UInt8] { [21, 0, 0, 1, rawValue] }
+
     public var description: String {
         switch self {
         case .decodeError: return "decode_error"

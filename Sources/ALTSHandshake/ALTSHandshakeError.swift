@@ -35,6 +35,10 @@ public struct ALTSHandshakeError: Error, Hashable, Sendable, CustomStringConvert
         case alreadyFailed(Kind)
         /// Input arrived after the handshake had finished.
         case alreadyFinished
+        /// A handshaker service refused the handshake: its status code and details.
+        case handshakerService(code: UInt32, details: String)
+        /// A handshaker service request was refused before it reached the handshake.
+        case invalidRequest(String)
     }
 
     public let kind: Kind
@@ -58,7 +62,8 @@ public struct ALTSHandshakeError: Error, Hashable, Sendable, CustomStringConvert
         case .unexpectedMessage: return .unexpectedMessage
         case .decryptionFailed, .badSignature, .badFinished, .keyExchangeFailed: return .decryptError
         case .localCredentialUnusable, .invalidOptions: return .internalError
-        case .peerAlert, .alreadyFailed, .alreadyFinished: return nil
+        case .invalidRequest: return .internalError
+        case .peerAlert, .alreadyFailed, .alreadyFinished, .handshakerService: return nil
         }
     }
 
@@ -110,6 +115,10 @@ public struct ALTSHandshakeError: Error, Hashable, Sendable, CustomStringConvert
             return "handshake already failed: \(describe(original))"
         case .alreadyFinished:
             return "handshake already finished"
+        case .handshakerService(let code, let details):
+            return "handshaker service refused the handshake (status \(code)): \(details)"
+        case .invalidRequest(let detail):
+            return "invalid handshaker request: \(detail)"
         }
     }
 }

@@ -4,6 +4,11 @@ public struct ALTSPeerIdentity: Hashable, Sendable {
     public let serviceAccount: String
     /// `project`, `spiffe_id`, `issuer`, `certificate_sha256`.
     public let attributes: [String: String]
+
+    package init(serviceAccount: String, attributes: [String: String]) {
+        self.serviceAccount = serviceAccount
+        self.attributes = attributes
+    }
 }
 
 /// What a successful handshake produces: everything the record layer and the application need.
@@ -12,20 +17,25 @@ public struct ALTSHandshakeResult: Sendable {
     public let applicationProtocol: String
     /// Identical at both ends: 44 bytes for ALTSRP_GCM_AES128_REKEY, 16 for ALTSRP_GCM_AES128.
     /// Hand it to the record protector, then `wipeKeyData()`.
-    public private(set) var keyData: [UInt8]
+    public var keyData: [UInt8] { Array(keyMaterial.prefix(keyLength)) }
+    /// All 44 bytes the handshake derived, of which `keyData` is the prefix: what a
+    /// handshaker service returns as `key_data` (gRPC peers require at least 44).
+    public private(set) var keyMaterial: [UInt8]
+    private let keyLength: Int
     public let peer: ALTSPeerIdentity
     public let localServiceAccount: String
     public let peerRPCVersions: RPCProtocolVersions
     /// What the peer advertised; 0 if it did not say.
     public let peerMaxFrameSize: UInt32
 
-    init(
-        recordProtocol: String, applicationProtocol: String, keyData: [UInt8], peer: ALTSPeerIdentity,
+    package init(
+        recordProtocol: String, applicationProtocol: String, keyMaterial: [UInt8], keyLength: Int, peer: ALTSPeerIdentity,
         localServiceAccount: String, peerRPCVersions: RPCProtocolVersions, peerMaxFrameSize: UInt32
     ) {
         self.recordProtocol = recordProtocol
         self.applicationProtocol = applicationProtocol
-        self.keyData = keyData
+        self.keyMaterial = keyMaterial
+        self.keyLength = keyLength
         self.peer = peer
         self.localServiceAccount = localServiceAccount
         self.peerRPCVersions = peerRPCVersions
@@ -34,8 +44,8 @@ public struct ALTSHandshakeResult: Sendable {
 
     /// Overwrites this copy of the key material with zeros.
     public mutating func wipeKeyData() {
-        for index in keyData.indices { keyData[index] = 0 }
-        keyData = []
+        for index in keyMaterial.indices { keyMaterial[index] = 0 }
+        keyMaterial = []
     }
 }
 
@@ -55,4 +65,10 @@ public struct ALTSHandshakeStep: Sendable {
     /// protected records.
     public var bytesConsumed: Int
     public var outcome: Outcome
+
+    public init(outBytes: [UInt8], bytesConsumed: Int, outcome: Outcome) {
+        self.outBytes = outBytes
+        self.bytesConsumed = bytesConsumed
+        self.outcome = outcome
+    }
 }

@@ -25,11 +25,16 @@ struct HandshakeKeySchedule {
         client = Self.directionKeys(Self.expandLabel(handshakeSecret, "c hs", initTranscriptHash, 32))
     }
 
+    /// Bytes of record key material every handshake derives. gRPC peers want at least 44
+    /// (grpc-go slices 44 without checking), and a fixed length means a record protocol that
+    /// needs fewer bytes takes a prefix both ends agree on.
+    static let recordKeyMaterialLength = 44
+
     /// The record key material, bound to the complete transcript.
-    func recordKeyData(finalTranscriptHash: [UInt8], length: Int) -> [UInt8] {
+    func recordKeyData(finalTranscriptHash: [UInt8]) -> [UInt8] {
         let derived = Self.expandLabel(handshakeSecret, "derived", [], 32)
         let master = Self.extract(salt: derived.withUnsafeBytes { Array($0) }, ikm: SymmetricKey(data: [UInt8](repeating: 0, count: 32)))
-        return Self.expandLabel(master, "record key", finalTranscriptHash, length).withUnsafeBytes { Array($0) }
+        return Self.expandLabel(master, "record key", finalTranscriptHash, Self.recordKeyMaterialLength).withUnsafeBytes { Array($0) }
     }
 
     static func directionKeys(_ secret: SymmetricKey) -> DirectionKeys {

@@ -105,6 +105,15 @@ public final class ALTSHandshaker {
         }
     }
 
+    /// Ends a handshake from outside (a request the handshaker service refuses mid-way, say):
+    /// returns the alert to send the peer, and every later call fails.
+    public func abort(_ error: ALTSHandshakeError) -> ALTSHandshakeStep {
+        guard !isDone else {
+            return ALTSHandshakeStep(outBytes: [], bytesConsumed: 0, outcome: .failed(error))
+        }
+        return fail(error, out: [], consumed: 0)
+    }
+
     /// Whether the handshake has ended, either way.
     public var isDone: Bool {
         switch state {
@@ -293,7 +302,8 @@ public final class ALTSHandshaker {
         ALTSHandshakeResult(
             recordProtocol: recordProtocol.rawValue,
             applicationProtocol: applicationProtocol,
-            keyData: schedule.recordKeyData(finalTranscriptHash: transcript.hash, length: recordProtocol.keyLength),
+            keyMaterial: schedule.recordKeyData(finalTranscriptHash: transcript.hash),
+            keyLength: recordProtocol.keyLength,
             peer: ALTSPeerIdentity(serviceAccount: peer.serviceAccount.email, attributes: [
                 "project": peer.serviceAccount.project,
                 "spiffe_id": peer.serviceAccount.spiffeID,

@@ -1,0 +1,207 @@
+import ALTSEchoProto
+import ALTSGRPC
+import ALTSHandshake
+import ArgumentParser
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Histogram
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The client half of bench/grpc.sh: one connection, `concurrency` RPCs always in flight.
+struct GRPCClientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grpc-client",
+        abstract: "Unary Echo QPS and latency against grpc-server over one connection.")
+
+    @Option(help: "alts, plaintext or mtls; must match the server's.")
+    var security: GRPCBenchSecurity
+
+    @Option(help: "Server port on 127.0.0.1.")
+    var port: Int
+
+    @Option(help: "ALTS: the client's credential directory.")
+    var credentials: String?
+
+    @Option(help: "ALTS: the service account the server must prove it is (NAME@PROJECT.iam.gserviceaccount.com).")
+    var serverAccount: String?
+
+    @Option(help: "mTLS: directory with ca.pem, client.pem and client.key.")
+    var tlsDir: String?
+
+    @Option(help: "RPCs in flight at once, each in its own task issuing the next RPC as soon as one returns.")
+    var concurrency = 64
+
+    @Option(help: "Seconds to measure.")
+    var seconds = 10.0
+
+    @Option(help: "Seconds of unmeasured load first.")
+    var warmup = 2.0
+
+    @Option(help: "The EchoRequest message.")
+    var message = "hello world"
+
+    @Option(help: "Event-loop threads.")
+    var threads = System.coreCount
+
+    @Flag(help: "mTLS: present no client certificate (with --probe, to check the server refuses such clients).")
+    var omitClientCertificate = false
+
+    @Flag(help: "Make one RPC and print `probe=ok` or `probe=failed`; exit 0 only if it succeeded.")
+    var probe = false
+
+    func validate() throws {
+        guard concurrency >= 1, seconds > 0, warmup >= 0 else {
+            throw ValidationError("--concurrency and --seconds must be positive, --warmup not negative")
+        }
+        if omitClientCertificate && security != .mtls {
+            throw ValidationError("--omit-client-certificate applies to --security mtls only")
+        }
+    }
+
+    func run() throws {
+        let security = self.security
+        let port = self.port
+        let serverAccount = self.serverAccount
+        let omitClientCertificate = self.omitClientCertificate
+        let keys = GRPCBenchKeys(credentials: credentials, tlsDirectory: tlsDir)
+        let load = GRPCLoad(concurrency: concurrency, seconds: seconds, warmup: warmup, message: message, probe: probe)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        defer { try? group.syncShutdownGracefully() }
+
+        let report = try GRPCBench.runBlocking(on: group) {
+            switch security {
+            case .alts:
+                var options = ALTSHandshakeOptions()
+                if let serverAccount { options.targetServiceAccounts = [serverAccount] }
+                // Returns once the handshake is done, so the handshake is never in the timings.
+                let transport = try await ALTSClientTransport.connect(
+                    to: .host("127.0.0.1", port: port),
+                    handshakers: .inProcess(credentials: try keys.credentialStore(security), options: options),
+                    eventLoopGroup: group)
+                return try await load.run(over: transport)
+            case .plaintext:
+                let transport = try HTTP2ClientTransport.Posix(
+                    target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext, eventLoopGroup: group)
+                return try await load.run(over: transport)
+            case .mtls:
+                let serverRoots = TLSConfig.TrustRootsSource.certificates([try keys.pem("ca.pem", security)])
+                let transportSecurity: HTTP2ClientTransport.Posix.TransportSecurity
+                if omitClientCertificate {
+                    transportSecurity = .tls { $0.trustRoots = serverRoots }
+                } else {
+                    // Full verification: the server certificate must chain to ca.pem and name 127.0.0.1.
+                    transportSecurity = .mTLS(
+                        certificateChain: [try keys.pem("client.pem", security)], privateKey: try keys.key("client.key", security)
+                    ) { $0.trustRoots = serverRoots }
+                }
+                let transport = try HTTP2ClientTransport.Posix(
+                    target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: transportSecurity, eventLoopGroup: group)
+                return try await load.run(over: transport)
+            }
+        }
+
+        switch report {
+        case .probe(nil):
+            print("probe=ok security=\(security.rawValue)")
+        case .probe(let failure?):
+            print("probe=failed security=\(security.rawValue) error=\(failure)")
+            throw ExitCode.failure
+        case .load(let histogram):
+            let qps = Double(histogram.totalCount) / seconds
+            print(
+                "qps=\(Int(qps.rounded())) p50_us=\(histogram.valueAtPercentile(50)) p99_us=\(histogram.valueAtPercentile(99)) "
+                    + "max_us=\(histogram.max) rpcs=\(histogram.totalCount) concurrency=\(concurrency) "
+                    + "security=\(security.rawValue) seconds=\(seconds) threads=\(threads)")
+        }
+    }
+}
+
+enum GRPCLoadReport: Sendable {
+    /// nil when the probe RPC succeeded, else why it failed.
+    case probe(String?)
+    /// Latency in microseconds of every RPC that completed inside the measured window.
+    case load(Histogram<UInt64>)
+}
+
+struct GRPCLoad: Sendable {
+    let concurrency: Int
+    let seconds: Double
+    let warmup: Double
+    let message: String
+    let probe: Bool
+
+    /// Above any latency a loopback RPC could have; a longer one is recorded as this.
+    private static let highestMicroseconds: UInt64 = 60_000_000
+
+    func run<Transport: ClientTransport>(over transport: Transport) async throws -> GRPCLoadReport {
+        let request = {
+            var request = Grpc_Examples_Echo_EchoRequest()
+            request.message = message
+            return request
+        }()
+        let expected = message
+        let load = self
+        return try await withGRPCClient(transport: transport) { client in
+            let echo = Grpc_Examples_Echo_Echo.Client(wrapping: client)
+            if load.probe {
+                return .probe(await load.probeOnce(echo, request, expected: expected))
+            }
+            return .load(try await load.measure(echo, request, expected: expected))
+        }
+    }
+
+    private func probeOnce<Transport>(
+        _ echo: Grpc_Examples_Echo_Echo.Client<Transport>, _ request: Grpc_Examples_Echo_EchoRequest, expected: String
+    ) async -> String? {
+        var options = CallOptions.defaults
+        // Fail on the first refused connection rather than wait for one that will never work.
+        options.waitForReady = false
+        options.timeout = .seconds(10)
+        do {
+            let reply = try await echo.unaryEcho(request, options: options)
+            return reply.message == expected ? nil : "the server echoed \(reply.message.debugDescription)"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Runs `concurrency` closed loops for warmup + seconds. Throughput and latency count the
+    /// RPCs that complete inside the measured window, whenever they started, so the ramp-up
+    /// and the drain at the end (RPCs still in flight at the deadline) are both left out.
+    private func measure<Transport>(
+        _ echo: Grpc_Examples_Echo_Echo.Client<Transport>, _ request: Grpc_Examples_Echo_EchoRequest, expected: String
+    ) async throws -> Histogram<UInt64> {
+        let clock = ContinuousClock()
+        let measureFrom = clock.now.advanced(by: .milliseconds(Int64(warmup * 1000)))
+        let measureUntil = measureFrom.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        // One shared histogram: a per-task one of this range is ~300 KB, 64 of them would crowd
+        // the caches, while an uncontended lock costs tens of nanoseconds per RPC of tens of µs.
+        let latencies = LatencyRecorder()
+        try await withThrowingDiscardingTaskGroup { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    while true {
+                        let sent = clock.now
+                        guard sent < measureUntil else { return }
+                        let reply = try await echo.unaryEcho(request)
+                        let received = clock.now
+                        guard reply.message == expected else {
+                            throw ValidationError("the server echoed \(reply.message.debugDescription)")
+                        }
+                        guard received >= measureFrom, received <= measureUntil else { continue }
+                        let elapsed = sent.duration(to: received).components
+                        let microseconds = UInt64(elapsed.seconds) * 1_000_000 + UInt64(elapsed.attoseconds / 1_000_000_000_000)
+                        latencies.histogram.withLock { _ = $0.record(min(microseconds, Self.highestMicroseconds)) }
+                    }
+                }
+            }
+        }
+        return latencies.histogram.withLock { $0 }
+    }
+
+    private final class LatencyRecorder: Sendable {
+        let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: GRPCLoad.highestMicroseconds, numberOfSignificantValueDigits: .three))
+    }
+}
