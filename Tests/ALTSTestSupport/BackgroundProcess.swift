@@ -33,7 +33,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     public var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
 
     /// Waits until a stderr line satisfies `match`; returns it.
-    public func waitForLine(timeout: Duration = .seconds(20), _ match: (String) -> Bool) async throws -> String {
+    public func waitForLine(timeout: Duration = .seconds(60), _ match: (String) -> Bool) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = stderrLines.first(where: match) { return line }
