@@ -218,6 +218,7 @@ let package = Package(
         .executableTarget(
             name: "ALTSBench",
             dependencies: [
+                "ALTSHandshakerService",
                 "ALTSRecord",
                 "ALTSHandshake",
                 "ALTSIdentity",
@@ -306,6 +307,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        .testTarget(name: "ALTSInteropTests", dependencies: ["ALTSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,9 +8,9 @@
 #
 #   interop/ns-run.sh HOST_IP HANDSHAKER_IP -- CMD [ARG...]
 #
-# CMD replaces this script (same PID: signals reach it directly). The fake files live on a
-# tmpfs mounted inside the namespace, so nothing is left behind. Needs root (or CAP_SYS_ADMIN)
-# and unshare(1). See docs/INTEROP.md.
+# CMD replaces this script (same PID: signals reach it directly), with no signal blocked
+# (interop/default-signals.sh). The fake files live on a tmpfs mounted inside the namespace,
+# so nothing is left behind. Needs root (or CAP_SYS_ADMIN) and unshare(1). See docs/INTEROP.md.
 set -euo pipefail
 
 usage() { echo "usage: $0 HOST_IP HANDSHAKER_IP -- CMD [ARG...]" >&2; exit 2; }
@@ -46,4 +46,5 @@ echo "Google Compute Engine" >"$fake/product_name"
 } >"$fake/.hosts"
 mount --bind "$fake/.hosts" /etc/hosts
 
-exec "$@"
+# Unblocked, default signals: SIGTERM must stop CMD even when our caller blocked it.
+exec "$(dirname "$0")/default-signals.sh" "$@"

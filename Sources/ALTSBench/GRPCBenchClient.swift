@@ -2,6 +2,7 @@ import ALTSEchoProto
 import ALTSGRPC
 import ALTSHandshake
 import ArgumentParser
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Histogram
@@ -48,6 +49,9 @@ struct GRPCClientCommand: ParsableCommand {
     @Flag(help: "mTLS: present no client certificate (with --probe, to check the server refuses such clients).")
     var omitClientCertificate = false
 
+    @Flag(help: "Plaintext over HTTP2ClientTransport.WrappedChannel, the client stack ALTSClientTransport is built on, instead of HTTP2ClientTransport.Posix: separates the ALTS record layer's cost from the client transport's.")
+    var wrappedChannel = false
+
     @Flag(help: "Make one RPC and print `probe=ok` or `probe=failed`; exit 0 only if it succeeded.")
     var probe = false
 
@@ -58,6 +62,9 @@ struct GRPCClientCommand: ParsableCommand {
         if omitClientCertificate && security != .mtls {
             throw ValidationError("--omit-client-certificate applies to --security mtls only")
         }
+        if wrappedChannel && security != .plaintext {
+            throw ValidationError("--wrapped-channel applies to --security plaintext only")
+        }
     }
 
     func run() throws {
@@ -65,6 +72,7 @@ struct GRPCClientCommand: ParsableCommand {
         let port = self.port
         let serverAccount = self.serverAccount
         let omitClientCertificate = self.omitClientCertificate
+        let wrappedChannel = self.wrappedChannel
         let keys = GRPCBenchKeys(credentials: credentials, tlsDirectory: tlsDir)
         let load = GRPCLoad(concurrency: concurrency, seconds: seconds, warmup: warmup, message: message, probe: probe)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -81,6 +89,13 @@ struct GRPCClientCommand: ParsableCommand {
                     handshakers: .inProcess(credentials: try keys.credentialStore(security), options: options),
                     eventLoopGroup: group)
                 return try await load.run(over: transport)
+            case .plaintext where wrappedChannel:
+                let transport = try await HTTP2ClientTransport.WrappedChannel.wrapping { configure in
+                    try await ClientBootstrap(group: group)
+                        .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                        .connect(host: "127.0.0.1", port: port) { channel in configure(channel) }
+                }
+                return try await load.run(over: transport)
             case .plaintext:
                 let transport = try HTTP2ClientTransport.Posix(
                     target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext, eventLoopGroup: group)
@@ -91,7 +106,7 @@ struct GRPCClientCommand: ParsableCommand {
                 if omitClientCertificate {
                     transportSecurity = .tls { $0.trustRoots = serverRoots }
                 } else {
-                    // Full verification: the server certificate must chain to ca.pem and name 127.0.0.1.
+                    // Full verification, as a real client does: chain to ca.pem and name 127.0.0.1.
                     transportSecurity = .mTLS(
                         certificateChain: [try keys.pem("client.pem", security)], privateKey: try keys.key("client.key", security)
                     ) { $0.trustRoots = serverRoots }
@@ -108,21 +123,37 @@ struct GRPCClientCommand: ParsableCommand {
         case .probe(let failure?):
             print("probe=failed security=\(security.rawValue) error=\(failure)")
             throw ExitCode.failure
-        case .load(let histogram):
+        case .load(let histogram, let completed):
             let qps = Double(histogram.totalCount) / seconds
             print(
                 "qps=\(Int(qps.rounded())) p50_us=\(histogram.valueAtPercentile(50)) p99_us=\(histogram.valueAtPercentile(99)) "
-                    + "max_us=\(histogram.max) rpcs=\(histogram.totalCount) concurrency=\(concurrency) "
+                    + "max_us=\(histogram.max) rpcs=\(histogram.totalCount) rpcs_all=\(completed) "
+                    + "cpu_ms=\(Self.processCPUMilliseconds()) concurrency=\(concurrency) "
                     + "security=\(security.rawValue) seconds=\(seconds) threads=\(threads)")
         }
+    }
+
+    /// User + system CPU time of this whole process so far. With the server's, divided by
+    /// rpcs_all, it gives CPU per RPC, which other load on the machine moves less than QPS.
+    private static func processCPUMilliseconds() -> Int {
+        var usage = rusage()
+        #if os(Linux)
+        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
+        #else
+        let who = RUSAGE_SELF
+        #endif
+        guard getrusage(who, &usage) == 0 else { return -1 }
+        let micros = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+        return Int(micros / 1000)
     }
 }
 
 enum GRPCLoadReport: Sendable {
     /// nil when the probe RPC succeeded, else why it failed.
     case probe(String?)
-    /// Latency in microseconds of every RPC that completed inside the measured window.
-    case load(Histogram<UInt64>)
+    /// Latency in microseconds of every RPC that completed inside the measured window, and
+    /// how many completed in all, warm-up included.
+    case load(Histogram<UInt64>, completed: Int)
 }
 
 struct GRPCLoad: Sendable {
@@ -148,7 +179,8 @@ struct GRPCLoad: Sendable {
             if load.probe {
                 return .probe(await load.probeOnce(echo, request, expected: expected))
             }
-            return .load(try await load.measure(echo, request, expected: expected))
+            let (histogram, completed) = try await load.measure(echo, request, expected: expected)
+            return .load(histogram, completed: completed)
         }
     }
 
@@ -172,7 +204,7 @@ struct GRPCLoad: Sendable {
     /// and the drain at the end (RPCs still in flight at the deadline) are both left out.
     private func measure<Transport>(
         _ echo: Grpc_Examples_Echo_Echo.Client<Transport>, _ request: Grpc_Examples_Echo_EchoRequest, expected: String
-    ) async throws -> Histogram<UInt64> {
+    ) async throws -> (Histogram<UInt64>, Int) {
         let clock = ContinuousClock()
         let measureFrom = clock.now.advanced(by: .milliseconds(Int64(warmup * 1000)))
         let measureUntil = measureFrom.advanced(by: .milliseconds(Int64(seconds * 1000)))
@@ -190,6 +222,7 @@ struct GRPCLoad: Sendable {
                         guard reply.message == expected else {
                             throw ValidationError("the server echoed \(reply.message.debugDescription)")
                         }
+                        latencies.completed.add(1, ordering: .relaxed)
                         guard received >= measureFrom, received <= measureUntil else { continue }
                         let elapsed = sent.duration(to: received).components
                         let microseconds = UInt64(elapsed.seconds) * 1_000_000 + UInt64(elapsed.attoseconds / 1_000_000_000_000)
@@ -198,10 +231,11 @@ struct GRPCLoad: Sendable {
                 }
             }
         }
-        return latencies.histogram.withLock { $0 }
+        return (latencies.histogram.withLock { $0 }, latencies.completed.load(ordering: .relaxed))
     }
 
     private final class LatencyRecorder: Sendable {
         let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: GRPCLoad.highestMicroseconds, numberOfSignificantValueDigits: .three))
+        let completed = Atomic<Int>(0)
     }
 }

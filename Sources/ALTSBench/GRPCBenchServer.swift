@@ -32,8 +32,10 @@ struct GRPCServerCommand: ParsableCommand {
         let security = self.security
         let port = self.port
         let keys = GRPCBenchKeys(credentials: credentials, tlsDirectory: tlsDir)
+        // Never shut down: the process exits right after serving, and shutting the group down
+        // first races the teardown of the connections' TLS and ALTS handlers, which then log
+        // "Cannot schedule tasks on an EventLoop that has already shut down".
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        defer { try? group.syncShutdownGracefully() }
         let served = GRPCBenchCounter()
         let service = GRPCBenchEchoService(served: served)
         try GRPCBench.runBlocking(on: group) {

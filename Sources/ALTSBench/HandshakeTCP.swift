@@ -30,13 +30,15 @@ struct HandshakeServerCommand: ParsableCommand {
     var threads = System.coreCount
 
     func run() throws {
-        // Blocked before any thread exists, so every thread inherits the mask and the signals
-        // wait for sigwait below instead of killing the process mid-report.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGTERM)
-        sigaddset(&stopSignals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        // A signal mask cannot be relied on here (the runtime's and NIO's threads set their
+        // own), so the handler, which may run on any thread, only writes to a pipe.
+        _ = stopSignalPipe
+        for stopSignal in [SIGTERM, SIGINT] {
+            signal(stopSignal) { _ in
+                var byte: UInt8 = 0
+                _ = write(stopSignalPipe.write, &byte, 1)
+            }
+        }
 
         let credential = try HandshakeBenchCredentials.load(credentials)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -58,20 +60,22 @@ struct HandshakeServerCommand: ParsableCommand {
             }
             .bind(host: "127.0.0.1", port: port).wait()
 
-        let waitedSignals = stopSignals
-        Thread {
-            var waited = waitedSignals
-            var received: Int32 = 0
-            sigwait(&waited, &received)
-            channel.close(promise: nil)
-        }.start()
         print("listening port=\(channel.localAddress?.port ?? port)")
         // stdout is a pipe to the script, which waits for this line.
         fflush(nil)
-        try channel.closeFuture.wait()
+        var byte: UInt8 = 0
+        while read(stopSignalPipe.read, &byte, 1) < 0 && errno == EINTR {}
+        try channel.close().wait()
         print("server handshakes=\(counters.completed.load(ordering: .relaxed)) failures=\(counters.failed.load(ordering: .relaxed))")
     }
 }
+
+/// Written to by the SIGTERM/SIGINT handler; created before the handler is installed.
+private let stopSignalPipe: (read: Int32, write: Int32) = {
+    var descriptors: [Int32] = [-1, -1]
+    precondition(pipe(&descriptors) == 0, "pipe failed: errno \(errno)")
+    return (descriptors[0], descriptors[1])
+}()
 
 final class ServerCounters: Sendable {
     let completed = Atomic<Int>(0)

@@ -55,7 +55,12 @@ public final class ALTSClientTransport: ClientTransport {
         let handshake = Mutex<EventLoopFuture<ALTSAuthInfo>?>(nil)
         let errors = ALTSConnectionErrorRecord()
         let authInfo = Mutex<ALTSAuthInfo?>(nil)
-        let inner = try await HTTP2ClientTransport.WrappedChannel.wrapping(config: config.grpc) { configure in
+        var grpcConfig = config.grpc
+        if grpcConfig.http2.authority == nil {
+            // Without it no `:authority` is sent, and grpcio servers reset every stream.
+            grpcConfig.http2.authority = Self.authority(for: address)
+        }
+        let inner = try await HTTP2ClientTransport.WrappedChannel.wrapping(config: grpcConfig) { configure in
             let bootstrap = ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(config.connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -84,6 +89,14 @@ public final class ALTSClientTransport: ClientTransport {
             }
         }
         return ALTSClientTransport(inner: inner, authInfo: authInfo.withLock { $0! }, errors: errors)
+    }
+
+    /// The `:authority` gRPC sends for `address`, as grpc-swift's own transports derive it.
+    static func authority(for address: ALTSAddress) -> String {
+        switch address {
+        case .host(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .unixDomainSocket: return "localhost"
+        }
     }
 
     public var retryThrottle: RetryThrottle? { inner.retryThrottle }

@@ -45,16 +45,16 @@ public final class HandshakerSession {
         do throws(ALTSHandshakeError) {
             switch request.reqOneof {
             case .clientStart(let start)?:
-                return respond(try startClient(start))
+                return respond(try startClient(start), inputCount: 0)
             case .serverStart(let start)?:
                 let (server, input) = try startServer(start)
-                return respond(input.isEmpty ? server.start() : server.process(input))
+                return respond(input.isEmpty ? server.start() : server.process(input), inputCount: input.count)
             case .next(let next)?:
                 guard let handshaker else {
                     throw ALTSHandshakeError(.invalidRequest("next arrived before client_start or server_start"))
                 }
                 try checkSize(next.inBytes.count)
-                return respond(handshaker.process(next.inBytes))
+                return respond(handshaker.process(next.inBytes), inputCount: next.inBytes.count)
             case nil:
                 throw ALTSHandshakeError(.invalidRequest("request has none of client_start, server_start, next"))
             }
@@ -144,7 +144,7 @@ public final class HandshakerSession {
 
     // MARK: Responses
 
-    private func respond(_ step: ALTSHandshakeStep) -> (response: Grpc_Gcp_HandshakerResp, done: Bool) {
+    private func respond(_ step: ALTSHandshakeStep, inputCount: Int) -> (response: Grpc_Gcp_HandshakerResp, done: Bool) {
         var response = Grpc_Gcp_HandshakerResp()
         response.outFrames = Data(step.outBytes)
         response.bytesConsumed = UInt32(step.bytesConsumed)
@@ -162,8 +162,21 @@ public final class HandshakerSession {
             failure = error
             isDone = true
             response.status = Self.status(HandshakerStatusMapping.code(for: error), error.description)
+            if step.outBytes.isEmpty {
+                response.bytesConsumed = Self.abortingByteCount(inputCount: inputCount)
+            }
             return (response, true)
         }
+    }
+
+    /// grpc-go looks at `status` only in the first response; after that it writes
+    /// `out_frames` and reads from its peer again. A failure with an alert to send is fine: the
+    /// peer hears it and closes. A failure with nothing to send (we were the side that received
+    /// the alert) would leave both ends reading until their deadlines. The one thing grpc-go
+    /// always checks is `bytes_consumed ≤ len(in_bytes)`, so a failure claims one byte more than
+    /// it was given, which makes grpc-go give up at once. grpcio and Envoy read the status first.
+    static func abortingByteCount(inputCount: Int) -> UInt32 {
+        UInt32(clamping: inputCount + 1)
     }
 
     /// Ends the stream for a request the handshake never saw; a started handshake is aborted

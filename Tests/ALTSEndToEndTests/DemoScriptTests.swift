@@ -19,7 +19,10 @@ enum VMSetupScripts {
     static func environment(_ overrides: [String: String]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         // A developer's own settings must not leak into the scripts under test.
-        for name in ["ALTS_CREDENTIALS", "ALTSCTL", "CREDENTIALS", "OUT_DIR", "PROJECTS_DIR", "DRY_RUN", "SSH_OPTIONS", "SERVER_SERVICE_ACCOUNT", "SERVICE_USER"] {
+        for name in [
+            "ALTS_CREDENTIALS", "ALTSCTL", "CREDENTIALS", "OUT_DIR", "PROJECTS_DIR", "TTL", "DRY_RUN", "SSH_OPTIONS", "SERVER_SERVICE_ACCOUNT",
+            "SERVICE_USER", "DEMO_PROJECT", "PROJECT", "NETNS_PREFIX", "NETNS_STATE_DIR",
+        ] {
             environment[name] = nil
         }
         environment.merge(overrides) { $1 }

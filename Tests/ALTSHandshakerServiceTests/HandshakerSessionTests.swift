@@ -138,6 +138,10 @@ struct HandshakerSessionTests {
         let (fourth, serverDone) = server.handle(Requests.next(third.outFrames))
         #expect(serverDone && fourth.status.code == 10)
         #expect(fourth.status.details == "peer aborted the handshake: access_denied")
+        // Nothing to send back: one byte more than given, so grpc-go (which ignores later
+        // statuses) gives up at once instead of reading until its deadline.
+        #expect(fourth.outFrames.isEmpty)
+        #expect(Int(fourth.bytesConsumed) == third.outFrames.count + 1)
     }
 
     @Test("bad requests get INVALID_ARGUMENT with a message and end the stream")
