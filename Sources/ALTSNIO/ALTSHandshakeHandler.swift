@@ -191,6 +191,13 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
             fail(context: context, error, alert: [])
             return
         }
+        do {
+            // Head side of this handler, so everything written from here on is sealed.
+            try context.pipeline.syncOperations.addHandler(recordHandler, position: .before(self))
+        } catch {
+            fail(context: context, error, alert: [])
+            return
+        }
         state = .finished
         pendingInput = []
         timeout?.cancel()
@@ -200,23 +207,17 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
             "peer": "\(info.peerServiceAccount)", "local": "\(info.localServiceAccount)",
             "record_protocol": "\(info.recordProtocol)",
         ])
-        context.fireUserInboundEventTriggered(ALTSHandshakeCompletedEvent(authInfo: info))
-        do {
-            // Head side of this handler, so held writes pass through it and get sealed.
-            try context.pipeline.syncOperations.addHandler(recordHandler, position: .before(self))
-        } catch {
-            fail(context: context, error, alert: [])
-            return
-        }
-        // Held writes go out before the peer's early records are opened: whatever the layers
-        // above write in answer to those (an HTTP/2 SETTINGS ACK) must follow what they wrote
-        // first (their own SETTINGS), or the peer sees frames out of order.
+        // Held writes go out first, then the completion is announced (whatever the layers above
+        // write in reaction to it follows, sealed), then the peer's early records are opened:
+        // what the layers above write in answer to those (an HTTP/2 SETTINGS ACK) must follow
+        // what they wrote first (their own SETTINGS), or the peer sees frames out of order.
         let writes = heldWrites
         heldWrites = []
         for write in writes {
             context.write(wrapOutboundOut(write.buffer), promise: write.promise)
         }
         context.flush()
+        context.fireUserInboundEventTriggered(ALTSHandshakeCompletedEvent(authInfo: info))
         if !leftover.isEmpty {
             // From the head, so the bytes pass through the record handler.
             context.pipeline.syncOperations.fireChannelRead(NIOAny(ByteBuffer(bytes: leftover)))

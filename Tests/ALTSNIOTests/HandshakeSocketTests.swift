@@ -50,6 +50,28 @@ struct HandshakeSocketTests {
         }
     }
 
+    @Test("what a handler writes on the completion event is sealed, never sent in the clear")
+    func writeOnCompletion() async throws {
+        let credentials = try TestCredentials()
+        let serverCredential = try credentials.credential("alts-server", project: "alpha")
+        let clientCredential = try credentials.credential("alts-client", project: "alpha")
+        try await withGroup { group in
+            let server = try await ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let driver = ALTSInProcessHandshakeDriver(handshaker: try ALTSHandshaker(role: .server, credential: serverCredential))
+                        try channel.pipeline.syncOperations.addHandlers([ALTSHandshakeHandler(role: .server, driver: driver), WelcomeOnCompletion()])
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            // The client sends nothing; it only listens for the server's welcome.
+            let client = try await connectALTSClient(group: group, port: server.localAddress!.port!, credential: clientCredential, greeting: "welcome")
+            #expect(try await client.echoed.get() == "welcome")
+            try await client.channel.close()
+            try await server.close()
+        }
+    }
+
     @Test("a wrong target fails the client with both accounts named; the server is told at once")
     func wrongTarget() async throws {
         let credentials = try TestCredentials()
@@ -235,4 +257,19 @@ struct HandshakeSocketTests {
 extension Result {
     var isFailure: Bool { if case .failure = self { return true } else { return false } }
     var failure: Failure? { if case .failure(let error) = self { return error } else { return nil } }
+}
+
+/// Writes "welcome" the moment its connection's handshake completes.
+private final class WelcomeOnCompletion: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ALTSHandshakeCompletedEvent {
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "welcome")), promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
