@@ -16,3 +16,25 @@ openssl_speed() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mbps() { awk -v a="$1" 'BEGIN { printf "%d", a / 1e6 }'; }
+
+# A scratch directory and the background servers a script starts (append their PIDs to
+# server_pids); both are cleaned up when the script exits, however it exits.
+work=$(mktemp -d)
+server_pids=()
+bench_cleanup() {
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+# Prints what sed expression $2 extracts from file $1, waiting up to 10 s for a server to write it.
+await_line() {
+    local file=$1 expression=$2 value
+    for _ in $(seq 100); do
+        value=$(sed -n "$expression" "$file" | head -1)
+        if [[ -n $value ]]; then echo "$value"; return; fi
+        sleep 0.1
+    done
+    echo "timed out waiting for a line in $file:" >&2; cat "$file" >&2
+    return 1
+}

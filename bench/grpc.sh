@@ -21,25 +21,6 @@ SECURITIES=(alts plaintext mtls)
 
 bin=$(release_bin_path alts-bench)
 ctl=$(release_bin_path altsctl)
-work=$(mktemp -d)
-server_pids=()
-cleanup() {
-    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# Prints what sed expression $2 extracts from file $1, waiting up to 10 s for a server to write it.
-await_line() {
-    local file=$1 expression=$2 value
-    for _ in $(seq 100); do
-        value=$(sed -n "$expression" "$file" | head -1)
-        if [[ -n $value ]]; then echo "$value"; return; fi
-        sleep 0.1
-    done
-    echo "timed out waiting for a line in $file:" >&2; cat "$file" >&2
-    return 1
-}
 
 # The value of key=value field $1 in line $2.
 field() { grep -oE "(^| )$1=[^ ]+" <<<"$2" | sed 's/.*=//'; }

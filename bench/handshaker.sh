@@ -12,15 +12,6 @@ BURST=${BURST:-1000}
 bin=$(release_bin_path alts-bench)
 (cd "$BENCH_ROOT" && swift build -c release --product handshaker >&2 && swift build -c release --product altsctl >&2)
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
 "$bin/altsctl" projects create hs-bench --dir "$work/projects" >/dev/null
 for name in bench-server bench-client; do
     "$bin/altsctl" service-accounts create "$name" --project hs-bench --dir "$work/projects" --out "$work/$name" >/dev/null
@@ -31,12 +22,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_handshaker() {
     local port=$1 credentials=$2
     "$bin/handshaker" --listen "127.0.0.1:$port" --credentials "$credentials" 2>"$work/handshaker-$port.log" &
-    pids+=($!)
-    for _ in $(seq 1 100); do
-        grep -q "handshaker listening" "$work/handshaker-$port.log" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "handshaker on $port did not start:" >&2; cat "$work/handshaker-$port.log" >&2; exit 1
+    server_pids+=($!)
+    await_line "$work/handshaker-$port.log" '/handshaker listening/p' >/dev/null
 }
 server_port=$(free_port); client_port=$(free_port)
 start_handshaker "$server_port" "$work/bench-server"

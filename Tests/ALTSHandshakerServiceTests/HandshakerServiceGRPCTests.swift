@@ -24,8 +24,12 @@ struct HandshakerServiceGRPCTests {
         }
     }
 
-    @Test("a Swift server and client whose handshakes both go through handshaker services")
-    func throughServices() async throws {
+    /// An ALTS gRPC server whose handshakes go through one handshaker service, and a second
+    /// handshaker service for the client: `body` gets the server's port, the client's
+    /// handshaker-service connection and the server-side provider.
+    private func withServiceBackedServer(
+        _ body: @Sendable (Int, ALTSHandshakerServiceClient, ALTSHandshakerServiceProvider) async throws -> Void
+    ) async throws {
         let credentials = try TestCredentials()
         let serverStore = try CredentialStore(directory: try credentials.issue("alts-server", project: "alpha"))
         let clientStore = try CredentialStore(directory: try credentials.issue("alts-client", project: "alpha"))
@@ -37,58 +41,51 @@ struct HandshakerServiceGRPCTests {
                 let transport = ALTSServerTransport(
                     address: .host("127.0.0.1", port: 0), handshakers: .handshakerService(serverClient, options: ALTSHandshakeOptions()))
                 try await withGRPCServer(transport: transport, services: [PeerEchoService()]) { _ in
-                    let port = try await transport.listeningAddress.port!
-                    var options = ALTSHandshakeOptions()
-                    options.targetServiceAccounts = ["alts-server@alpha.iam.gserviceaccount.com"]
-                    let client = try await ALTSClientTransport.connect(to: .host("127.0.0.1", port: port), handshakers: .handshakerService(clientClient, options: options))
-                    #expect(client.authInfo.peerServiceAccount == "alts-server@alpha.iam.gserviceaccount.com")
-                    #expect(client.authInfo.localServiceAccount == "alts-client@alpha.iam.gserviceaccount.com")
-                    let answer = try await withGRPCClient(transport: client) { try await PeerEchoService.ask($0, "via handshakers") }
-                    #expect(answer == "alts-client@alpha.iam.gserviceaccount.com:via handshakers")
-                    #expect(serverProvider.statistics.count(of: .succeeded) == 1)
+                    try await body(try await transport.listeningAddress.port!, clientClient, serverProvider)
                 }
             }
         }
     }
 
+    @Test("a Swift server and client whose handshakes both go through handshaker services")
+    func throughServices() async throws {
+        try await withServiceBackedServer { port, clientClient, serverProvider in
+            var options = ALTSHandshakeOptions()
+            options.targetServiceAccounts = ["alts-server@alpha.iam.gserviceaccount.com"]
+            let client = try await ALTSClientTransport.connect(to: .host("127.0.0.1", port: port), handshakers: .handshakerService(clientClient, options: options))
+            #expect(client.authInfo.peerServiceAccount == "alts-server@alpha.iam.gserviceaccount.com")
+            #expect(client.authInfo.localServiceAccount == "alts-client@alpha.iam.gserviceaccount.com")
+            let answer = try await withGRPCClient(transport: client) { try await PeerEchoService.ask($0, "via handshakers") }
+            #expect(answer == "alts-client@alpha.iam.gserviceaccount.com:via handshakers")
+            #expect(serverProvider.statistics.count(of: .succeeded) == 1)
+        }
+    }
+
     @Test("a wrong target fails both sides promptly, with the service's details")
     func wrongTarget() async throws {
-        let credentials = try TestCredentials()
-        let serverStore = try CredentialStore(directory: try credentials.issue("alts-server", project: "alpha"))
-        let clientStore = try CredentialStore(directory: try credentials.issue("alts-client", project: "alpha"))
-        try await withHandshaker([serverStore]) { serverHandshaker, serverProvider in
-            try await withHandshaker([clientStore]) { clientHandshaker, _ in
-                let serverClient = try ALTSHandshakerServiceClient(address: serverHandshaker)
-                let clientClient = try ALTSHandshakerServiceClient(address: clientHandshaker)
-                defer { serverClient.shutdown(); clientClient.shutdown() }
-                let transport = ALTSServerTransport(
-                    address: .host("127.0.0.1", port: 0), handshakers: .handshakerService(serverClient, options: ALTSHandshakeOptions()))
-                try await withGRPCServer(transport: transport, services: [PeerEchoService()]) { _ in
-                    let port = try await transport.listeningAddress.port!
-                    var options = ALTSHandshakeOptions()
-                    options.targetServiceAccounts = ["billing@alpha.iam.gserviceaccount.com"]
-                    var config = ALTSClientTransport.Config()
-                    config.handshake.handshakeTimeout = .seconds(20)
-                    // Prompt means far below the 20 s timeout; a load spike on a 2-core machine
-                    // may stretch one attempt, a hang would stretch them all.
-                    var fastest = Duration.seconds(100)
-                    for attempt in 1...3 where fastest >= .seconds(2) {
-                        let started = ContinuousClock.now
-                        let error = await #expect(throws: ALTSHandshakeError.self) {
-                            try await ALTSClientTransport.connect(
-                                to: .host("127.0.0.1", port: port), handshakers: .handshakerService(clientClient, options: options), config: config)
-                        }
-                        fastest = min(fastest, ContinuousClock.now - started)
-                        #expect(error?.kind == .handshakerService(
-                            code: 7, details: "peer service account alts-server@alpha.iam.gserviceaccount.com is not one of the target service accounts [billing@alpha.iam.gserviceaccount.com]"))
-                        for _ in 0..<250 where serverProvider.statistics.count(of: .failed) < attempt {
-                            try await Task.sleep(for: .milliseconds(20))
-                        }
-                        #expect(serverProvider.statistics.count(of: .failed) == attempt)
-                    }
-                    #expect(fastest < .seconds(2))
+        try await withServiceBackedServer { port, clientClient, serverProvider in
+            var options = ALTSHandshakeOptions()
+            options.targetServiceAccounts = ["billing@alpha.iam.gserviceaccount.com"]
+            var config = ALTSClientTransport.Config()
+            config.handshake.handshakeTimeout = .seconds(20)
+            // Prompt means far below the 20 s timeout; a load spike on a 2-core machine
+            // may stretch one attempt, a hang would stretch them all.
+            var fastest = Duration.seconds(100)
+            for attempt in 1...3 where fastest >= .seconds(2) {
+                let started = ContinuousClock.now
+                let error = await #expect(throws: ALTSHandshakeError.self) {
+                    try await ALTSClientTransport.connect(
+                        to: .host("127.0.0.1", port: port), handshakers: .handshakerService(clientClient, options: options), config: config)
                 }
+                fastest = min(fastest, ContinuousClock.now - started)
+                #expect(error?.kind == .handshakerService(
+                    code: 7, details: "peer service account alts-server@alpha.iam.gserviceaccount.com is not one of the target service accounts [billing@alpha.iam.gserviceaccount.com]"))
+                for _ in 0..<250 where serverProvider.statistics.count(of: .failed) < attempt {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(serverProvider.statistics.count(of: .failed) == attempt)
             }
+            #expect(fastest < .seconds(2))
         }
     }
 
