@@ -95,15 +95,20 @@ public final class ALTSRecordHandler: ChannelDuplexHandler, RemovableChannelHand
             context.flush()
             return
         }
-        let writes = pendingWrites
-        pendingWrites.removeAll(keepingCapacity: true)
+        // Taken into a local: a write completing inside writeAndFlush may write and flush
+        // again, re-entering here, and must find only its own writes pending.
+        var writes: [(buffer: ByteBuffer, promise: EventLoopPromise<Void>?)] = []
+        swap(&writes, &pendingWrites)
         do {
             let sealed = try seal(writes, allocator: context.channel.allocator)
-            context.writeAndFlush(wrapOutboundOut(sealed), promise: Self.combine(writes.map(\.promise), on: context.eventLoop))
+            context.writeAndFlush(wrapOutboundOut(sealed), promise: combinedPromise(of: writes, on: context.eventLoop))
         } catch {
             for write in writes { write.promise?.fail(error) }
             fail(context: context, error)
         }
+        // Hand the storage back so the next writes do not reallocate it.
+        writes.removeAll(keepingCapacity: true)
+        if pendingWrites.isEmpty { swap(&writes, &pendingWrites) }
     }
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
@@ -219,18 +224,25 @@ public final class ALTSRecordHandler: ChannelDuplexHandler, RemovableChannelHand
         for write in writes { write.promise?.fail(error) }
     }
 
-    private static func combine(_ promises: [EventLoopPromise<Void>?], on eventLoop: any EventLoop) -> EventLoopPromise<Void>? {
-        let present = promises.compactMap { $0 }
-        switch present.count {
-        case 0: return nil
-        case 1: return present[0]
-        default:
-            let combined = eventLoop.makePromise(of: Void.self)
-            combined.futureResult.whenComplete { result in
-                for promise in present { promise.completeWith(result) }
-            }
-            return combined
+    /// One promise standing for every write of a flush: none, the only one, or a new one that
+    /// completes them all.
+    private func combinedPromise(
+        of writes: [(buffer: ByteBuffer, promise: EventLoopPromise<Void>?)], on eventLoop: any EventLoop
+    ) -> EventLoopPromise<Void>? {
+        var first: EventLoopPromise<Void>?
+        var count = 0
+        for write in writes {
+            guard let promise = write.promise else { continue }
+            if first == nil { first = promise }
+            count += 1
         }
+        guard count > 1 else { return first }
+        let present = writes.compactMap(\.promise)
+        let combined = eventLoop.makePromise(of: Void.self)
+        combined.futureResult.whenComplete { result in
+            for promise in present { promise.completeWith(result) }
+        }
+        return combined
     }
 }
 

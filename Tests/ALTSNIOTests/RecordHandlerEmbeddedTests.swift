@@ -30,6 +30,29 @@ struct RecordHandlerEmbeddedTests {
         #expect(try channel.finish().isClean)
     }
 
+    @Test("a write made while a flush completes its promises is sealed once, in order")
+    func reentrantFlush() throws {
+        let channel = try channel(role: .client)
+        let peer = try makePair().server
+        // EmbeddedChannel completes write promises inside the flush: the callback re-enters.
+        let first = channel.eventLoop.makePromise(of: Void.self)
+        first.futureResult.assumeIsolated().whenSuccess {
+            channel.write(ByteBuffer(string: " second"), promise: nil)
+            channel.flush()
+        }
+        channel.write(ByteBuffer(string: "first"), promise: first)
+        channel.flush()
+        // Nothing may be left behind to go out twice.
+        channel.flush()
+        var reader = ALTSRecordReader(protector: peer)
+        var received: [UInt8] = []
+        while let wire = try channel.readOutbound(as: ByteBuffer.self) {
+            received += try reader.read(Array(wire.readableBytesView))
+        }
+        #expect(String(decoding: received, as: UTF8.self) == "first second")
+        #expect(try channel.finish().isClean)
+    }
+
     @Test("inbound frames become plaintext; a partial frame waits for the rest")
     func opensInbound() throws {
         let channel = try channel(role: .server)
