@@ -93,10 +93,8 @@ public final class ALTSClientTransport: ClientTransport {
 
     /// The `:authority` gRPC sends for `address`, as grpc-swift's own transports derive it.
     static func authority(for address: ALTSAddress) -> String {
-        switch address {
-        case .host(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        case .unixDomainSocket: return "localhost"
-        }
+        if case .unixDomainSocket = address { return "localhost" }
+        return address.description
     }
 
     public var retryThrottle: RetryThrottle? { inner.retryThrottle }
