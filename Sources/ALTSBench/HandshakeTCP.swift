@@ -61,7 +61,7 @@ struct HandshakeServerCommand: ParsableCommand {
             .bind(host: "127.0.0.1", port: port).wait()
 
         print("listening port=\(channel.localAddress?.port ?? port)")
-        // stdout is a pipe to the script, which waits for this line.
+        // The script redirects stdout to a file (so it is fully buffered) and polls for this line.
         fflush(nil)
         var byte: UInt8 = 0
         while read(stopSignalPipe.read, &byte, 1) < 0 && errno == EINTR {}
@@ -96,13 +96,9 @@ final class ServerReadySender: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ALTSHandshakeCompletedEvent {
             counters.completed.add(1, ordering: .relaxed)
-            // Deferred: ALTSHandshakeHandler fires this event before it puts the record handler
-            // in the pipeline, so a write made right here would leave unencrypted.
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.eventLoop.execute {
-                let context = loopBound.value
-                context.writeAndFlush(NIOAny(ByteBuffer(bytes: [serverReadyByte])), promise: nil)
-            }
+            // Written from the event itself: the record layer must already be in place, and the
+            // client only accepts the byte if it arrives sealed.
+            context.writeAndFlush(NIOAny(ByteBuffer(bytes: [serverReadyByte])), promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -270,12 +266,14 @@ enum HandshakeBenchError: Error, CustomStringConvertible {
     case wrongPeer(String)
     case unexpectedData([UInt8])
     case closedBeforeServerReady
+    case serverReadyTimeout
 
     var description: String {
         switch self {
         case .wrongPeer(let peer): return "authenticated the wrong peer: \(peer)"
         case .unexpectedData(let bytes): return "expected the server's ready byte, got \(bytes)"
         case .closedBeforeServerReady: return "connection closed before the server's ready byte"
+        case .serverReadyTimeout: return "no sealed ready byte from the server within 10 s"
         }
     }
 }
@@ -287,10 +285,26 @@ final class ServerReadyWaiter: ChannelInboundHandler {
     private let ready: EventLoopPromise<Void>
     private let expectedPeer: String
     private var authenticated = false
+    private var timeout: Scheduled<Void>?
 
     init(ready: EventLoopPromise<Void>, expectedPeer: String) {
         self.ready = ready
         self.expectedPeer = expectedPeer
+    }
+
+    /// A byte the record layer cannot open (one sent in clear, say) leaves it waiting for the
+    /// rest of a frame forever; this turns that into a counted failure instead of a hung run.
+    func handlerAdded(context: ChannelHandlerContext) {
+        let ready = ready
+        let channel = context.channel
+        timeout = context.eventLoop.scheduleTask(in: .seconds(10)) {
+            ready.fail(HandshakeBenchError.serverReadyTimeout)
+            channel.close(promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timeout?.cancel()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

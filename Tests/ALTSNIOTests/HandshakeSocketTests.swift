@@ -158,15 +158,15 @@ struct HandshakeSocketTests {
         let clientCredential = try credentials.credential("alts-client", project: "alpha")
         let clientInit = try ALTSHandshaker(role: .client, credential: clientCredential).start().outBytes
         var configuration = ALTSHandshakeHandler.Configuration()
-        configuration.handshakeTimeout = .milliseconds(300)
+        configuration.handshakeTimeout = .seconds(1)
         try await withGroup { group in
             let server = try await ALTSEchoServer(group: group, credential: serverCredential, configuration: configuration)
             let started = ContinuousClock.now
             let raw = try await rawExchange(group: group, port: server.port, bytes: Array(clientInit.prefix(40)))
             let error = try #require(await outcome(try await server.accepted.connection(0)).failure as? ALTSChannelError)
-            #expect(error.kind == .handshakeTimeout(seconds: 0))
+            #expect(error.kind == .handshakeTimeout(seconds: 1))
             #expect(try await raw.closed.get() == [])  // closed, slot freed
-            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(ContinuousClock.now - started < .seconds(6))
             try await server.channel.close()
         }
     }

@@ -6,9 +6,21 @@ import Synchronization
 private final class Collector: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let closed: EventLoopPromise<[UInt8]>
+    let greeting: [UInt8]
     private var bytes: [UInt8] = []
 
-    init(closed: EventLoopPromise<[UInt8]>) { self.closed = closed }
+    init(greeting: [UInt8], closed: EventLoopPromise<[UInt8]>) {
+        self.greeting = greeting
+        self.closed = closed
+    }
+
+    // Written on activation, not after the connect future resolves: on a loaded machine a
+    // server with a short handshake timeout may already have closed by then, and a write
+    // failing there would fail the test for the very behaviour it checks.
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(NIOAny(ByteBuffer(bytes: greeting)), promise: nil)
+        context.fireChannelActive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         bytes += unwrapInboundIn(data).readableBytesView
@@ -23,10 +35,9 @@ func rawExchange(group: any EventLoopGroup, port: Int, bytes: [UInt8]) async thr
     let promise = group.next().makePromise(of: [UInt8].self)
     let channel = try await ClientBootstrap(group: group)
         .channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(closed: promise)) }
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(greeting: bytes, closed: promise)) }
         }
         .connect(host: "127.0.0.1", port: port).get()
-    try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
     return ([], channel, promise.futureResult)
 }
 
