@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "server", targets: ["ALTSEchoServer"]),
         .executable(name: "client", targets: ["ALTSEchoClient"]),
         .executable(name: "handshaker", targets: ["ALTSHandshakerCommand"]),
+        .executable(name: "alts-proxy", targets: ["ALTSProxyCommand"]),
+        .executable(name: "httpbin", targets: ["ALTSHTTPBin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -31,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // OpenSSL's libcrypto: the AES-GCM and HMAC primitives of the record protocol.
@@ -197,6 +202,54 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Envoy v3 bootstrap YAML (the subset docs/PROXY.md lists) as a validated model. No NIO.
+        .target(
+            name: "ALTSProxyConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // alts-proxy's data path: HTTP/1.1 and h2 downstream, pooled upstreams over ALTS, admin.
+        .target(
+            name: "ALTSProxy",
+            dependencies: [
+                "ALTSProxyConfig",
+                "ALTSNIO",
+                "ALTSHandshake",
+                "ALTSHandshakerService",
+                "ALTSIdentity",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "ALTSProxyCommand",
+            dependencies: [
+                "ALTSProxy",
+                "ALTSProxyConfig",
+                "ALTSCommandSupport",
+                "ALTSIdentity",
+                "ALTSNIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // A tiny httpbin-like upstream for the proxy's demos, tests and benchmarks.
+        .executableTarget(
+            name: "ALTSHTTPBin",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Credentials, temporary directories and loopback helpers shared by the test targets.
         .target(
             name: "ALTSTestSupport",
@@ -308,6 +361,20 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ALTSInteropTests", dependencies: ["ALTSTestSupport"]),
+        .testTarget(name: "ALTSProxyConfigTests", dependencies: ["ALTSProxyConfig"]),
+        .testTarget(
+            name: "ALTSProxyTests",
+            dependencies: [
+                "ALTSProxy",
+                "ALTSProxyConfig",
+                "ALTSTestSupport",
+                "ALTSIdentity",
+                "ALTSNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

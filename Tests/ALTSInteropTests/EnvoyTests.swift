@@ -64,10 +64,18 @@ struct EnvoyPair {
     let serverEnvoy: BackgroundProcess
     let upstream: BackgroundProcess
 
-    /// `serverAccountExpectedByClient` goes into the client Envoy's peer_service_accounts
-    /// (nil: the real server account). The server Envoy expects the client's account.
-    static func start(world: InteropWorld? = nil, serverAccountExpectedByClient: String?) async throws -> EnvoyPair {
-        let envoy = try Dependencies.envoy.require()
+    /// Which program runs a side: a real Envoy, or our alts-proxy with the very same YAML.
+    enum Proxy: String {
+        case envoy = "Envoy"
+        case altsProxy = "alts-proxy"
+    }
+
+    /// `serverAccountExpectedByClient` goes into the client side's peer_service_accounts,
+    /// `clientAccountExpectedByServer` into the server side's (nil: the real account).
+    static func start(
+        world: InteropWorld? = nil, client: Proxy = .envoy, server: Proxy = .envoy,
+        serverAccountExpectedByClient: String?, clientAccountExpectedByServer: String? = nil
+    ) async throws -> EnvoyPair {
         let python = try Dependencies.python.require()
         _ = try Dependencies.curl.require()
         let world = try world ?? InteropWorld()
@@ -81,15 +89,15 @@ struct EnvoyPair {
 
         let serverConfig = try render("server.yaml.in", into: world.directory + "/envoy-server.yaml", [
             "SERVER_IP": serverHost.ip, "SERVER_PORT": "\(serverPort)", "SERVER_ADMIN_PORT": "\(serverAdminPort)",
-            "UPSTREAM_PORT": "\(upstreamPort)", "CLIENT_ACCOUNT": world.clientAccount,
+            "UPSTREAM_PORT": "\(upstreamPort)", "CLIENT_ACCOUNT": clientAccountExpectedByServer ?? world.clientAccount,
         ])
         let clientConfig = try render("client.yaml.in", into: world.directory + "/envoy-client.yaml", [
             "CLIENT_IP": clientHost.ip, "CLIENT_PORT": "\(clientPort)", "CLIENT_ADMIN_PORT": "\(clientAdminPort)",
             "SERVER_IP": serverHost.ip, "SERVER_PORT": "\(serverPort)",
             "SERVER_ACCOUNT": serverAccountExpectedByClient ?? world.serverAccount,
         ])
-        let serverEnvoy = try startEnvoy(envoy, config: serverConfig, name: "server Envoy \(serverHost.ip)", world: world)
-        let clientEnvoy = try startEnvoy(envoy, config: clientConfig, name: "client Envoy \(clientHost.ip)", world: world)
+        let serverEnvoy = try startProxy(server, config: serverConfig, name: "server \(server.rawValue) \(serverHost.ip)", world: world)
+        let clientEnvoy = try startProxy(client, config: clientConfig, name: "client \(client.rawValue) \(clientHost.ip)", world: world)
         try await waitUntilLive(serverEnvoy, admin: "\(serverHost.ip):\(serverAdminPort)")
         try await waitUntilLive(clientEnvoy, admin: "\(clientHost.ip):\(clientAdminPort)")
         return EnvoyPair(
@@ -112,6 +120,15 @@ struct EnvoyPair {
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    static func startProxy(_ proxy: Proxy, config: String, name: String, world: InteropWorld) throws -> BackgroundProcess {
+        switch proxy {
+        case .envoy:
+            return try startEnvoy(try Dependencies.envoy.require(), config: config, name: name, world: world)
+        case .altsProxy:
+            return try world.start(name, try BuiltBinary.locate("alts-proxy"), ["-c", config, "-l", "debug"])
+        }
     }
 
     /// Each Envoy gets its own --base-id (shared-memory namespace for hot restart). Debug logs

@@ -1,0 +1,103 @@
+import ALTSNIO
+import ALTSProxyConfig
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+
+/// How one listener's accepted connections are set up: wire-byte counting, the ALTS handshake
+/// and peer check when the filter chain has the transport socket, then HTTP (HTTP/1.1, h2, or
+/// either by the client preface) or a tcp_proxy tunnel.
+struct ListenerPipeline: Sendable {
+    let listener: Listener
+    let factory: ALTSHandshakerFactory?
+    let handshakeConfiguration: ALTSHandshakeHandler.Configuration
+    let pools: ClusterPools
+    let stats: ProxyStats
+    let logger: Logger
+
+    func initialize(_ channel: any Channel) throws {
+        let pipeline = channel.pipeline.syncOperations
+        let name = listener.name
+        let stats = self.stats
+        stats.connectionOpened(listener: name)
+        channel.closeFuture.whenComplete { _ in stats.connectionClosed(listener: name) }
+        try pipeline.addHandler(WireByteCounter(counters: WireByteCounters(stats: stats, side: "downstream")))
+
+        let pools = self.pools.pools(on: channel.eventLoop)
+        var admitted: ((String) -> Void)?
+        if let socket = listener.filterChain.transportSocket, let factory {
+            let logger = self.logger
+            try pipeline.addALTSHandlers(role: .server, factory: factory, configuration: handshakeConfiguration, logger: logger)
+                .whenFailure { error in stats.handshake(side: "downstream", name: name, result: handshakeFailureReason(error)) }
+            let gate = PeerServiceAccountGate(socket: socket, listenerName: name, stats: stats, logger: logger) { admitted?($0) }
+            try pipeline.addHandler(gate)
+        }
+
+        switch listener.filterChain.filter {
+        case .tcpProxy(let tcpProxy):
+            guard let pool = pools[tcpProxy.cluster] else { throw ChannelError.inappropriateOperationForState }
+            if let idle = tcpProxy.idleTimeout {
+                try pipeline.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(idle.milliseconds) * 1_000_000)))
+                try pipeline.addHandler(IdleCloser())
+            }
+            try pipeline.addHandler(TCPProxyStarter(pool: pool))
+        case .httpConnectionManager(let manager):
+            let connection = DownstreamConnection(
+                listenerName: name, manager: manager, pools: pools, stats: stats, logger: logger,
+                remoteAddress: channel.remoteAddress?.ipAddress
+            )
+            admitted = { connection.identity.peerServiceAccount = $0 }
+            if let idle = manager.streamIdleTimeout {
+                try pipeline.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(idle.milliseconds) * 1_000_000)))
+                try pipeline.addHandler(IdleCloser())
+            }
+            switch manager.codecType {
+            case .http1:
+                try Self.addHTTP1(to: pipeline, connection: connection)
+            case .http2:
+                try Self.addHTTP2(to: pipeline, connection: connection)
+            case .auto:
+                try pipeline.addHandler(HTTPCodecSelector { context, isHTTP2 in
+                    let pipeline = context.pipeline.syncOperations
+                    if isHTTP2 {
+                        try Self.addHTTP2(to: pipeline, connection: connection)
+                    } else {
+                        try Self.addHTTP1(to: pipeline, connection: connection)
+                    }
+                })
+            }
+        }
+    }
+
+    private static func addHTTP1(to pipeline: ChannelPipeline.SynchronousOperations, connection: DownstreamConnection) throws {
+        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+        try pipeline.addHandler(HTTPProxyHandler(connection: connection, isHTTP2: false))
+    }
+
+    private static func addHTTP2(to pipeline: ChannelPipeline.SynchronousOperations, connection: DownstreamConnection) throws {
+        let boundConnection = NIOLoopBound(connection, eventLoop: pipeline.eventLoop)
+        _ = try pipeline.configureHTTP2Pipeline(mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandlers([
+                    HTTP2FramePayloadToHTTP1ServerCodec(),
+                    HTTPProxyHandler(connection: boundConnection.value, isHTTP2: true),
+                ])
+            }
+        }
+    }
+}
+
+/// Closes a connection that IdleStateHandler reports idle (stream_idle_timeout, tcp_proxy
+/// idle_timeout).
+final class IdleCloser: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
