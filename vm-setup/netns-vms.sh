@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
     cat <<USAGE
-usage: $SCRIPT_NAME up|demo|down
+usage: $SCRIPT_NAME up|demo|http-demo|down
 
   up     create the namespaces ${NETNS_PREFIX:-}alts-server and ${NETNS_PREFIX:-}alts-client, joined by a veth
          pair ($SERVER_IP/24 and $CLIENT_IP/24, reachable only from inside them); issue
@@ -19,6 +19,12 @@ usage: $SCRIPT_NAME up|demo|down
   demo   run \`server\` in ${NETNS_PREFIX:-}alts-server, then \`client --addr alts-server:$PORT\` in
          ${NETNS_PREFIX:-}alts-client, print both sides' output and stop the server (runs \`up\` first
          if needed); exits with the client's status
+  http-demo
+         the seed's second half: in ${NETNS_PREFIX:-}alts-server a handshaker (127.0.0.1:8080), httpbin
+         (127.0.0.1:8000) and \`alts-proxy -c server.yaml\` (:18081); in ${NETNS_PREFIX:-}alts-client a
+         handshaker and \`alts-proxy -c client.yaml\` (:18080); then \`curl http://localhost:18080/get\`
+         in ${NETNS_PREFIX:-}alts-client, which must show that httpbin saw the client's service account.
+         Prints each process's log and curl's output, stops them all (runs \`up\` first if needed)
   down   remove the namespaces, their veth pair, /etc/netns entries and state; safe to repeat
 
 Needs root and iproute2's \`ip netns\`.
@@ -28,7 +34,8 @@ Environment:
   NETNS_PREFIX     prefix of the namespace names, so several pairs can coexist (default: none)
   NETNS_STATE_DIR  where the "VMs'" binaries and the project CA live
                    (default: /var/lib/swift-alts-netns)
-  SWIFT_ALTS_BIN   directory with prebuilt altsctl, server and client (default: a debug
+  SWIFT_ALTS_BIN   directory with prebuilt altsctl, server, client, handshaker, alts-proxy and
+                   httpbin (default: a debug
                    \`swift build\` of them)
 USAGE
 }
@@ -143,7 +150,7 @@ cmd_up() {
         cmd_down >/dev/null 2>&1
     fi
     local bin_dir
-    bin_dir=$(swift_alts_bin_dir altsctl server client)
+    bin_dir=$(swift_alts_bin_dir altsctl server client handshaker alts-proxy httpbin)
 
     trap up_failed EXIT
     trap 'exit 130' INT
@@ -176,8 +183,11 @@ cmd_up() {
         ip -n "$ns" link set eth0 up
 
         # "Copy onto the VM": its binary on its disk, its identity in its /etc/alts.
-        install -d -m 0755 "/etc/netns/$ns" "$STATE/$ns/bin"
-        install -m 0755 "$bin_dir/$role" "$STATE/$ns/bin/$role"
+        install -d -m 0755 "/etc/netns/$ns" "$STATE/$ns/bin" "$STATE/$ns/envoy"
+        install -m 0755 "$bin_dir/$role" "$bin_dir/handshaker" "$bin_dir/alts-proxy" "$STATE/$ns/bin/"
+        [[ $role == server ]] && install -m 0755 "$bin_dir/httpbin" "$STATE/$ns/bin/"
+        # envoy/*.yaml name the demo project; this pair's accounts are in $PROJECT.
+        sed "s/@swift-alts-demo\\.iam\\./@$PROJECT.iam./g" "$SWIFT_ALTS_ROOT/envoy/$role.yaml" >"$STATE/$ns/envoy/$role.yaml"
         write_hosts "$ns"
         install_credentials "$STATE/admin/credentials/alts-$role" "/etc/netns/$ns/alts"
     done
@@ -255,6 +265,77 @@ cmd_demo() {
     note "the namespaces stay up for another demo; remove them with: $(self_command down)"
 }
 
+http_demo_exit() {
+    local status=$?
+    trap - EXIT
+    local pid
+    for pid in "${http_pids[@]}"; do
+        is_running "$pid" && { stop_process "$pid" 5 || true; }
+    done
+    if [[ $status -ne 0 && $brought_up -eq 1 ]]; then
+        note "http-demo failed; removing the namespaces it brought up"
+        cmd_down >/dev/null 2>&1 || true
+    fi
+    exit "$status"
+}
+
+# start_in NS LOG READY_REGEX SECONDS COMMAND...: runs COMMAND in namespace NS, logging to
+# LOG, and waits for READY_REGEX in that log.
+start_in() {
+    local ns=$1 log=$2 ready=$3 seconds=$4
+    shift 4
+    ip netns exec "$ns" env -u ALTS_CREDENTIALS "$@" >"$log" 2>&1 </dev/null &
+    http_pids+=($!)
+    if ! wait_for_line "$log" "$ready" "$!" "$seconds" >/dev/null; then
+        print_section "$(basename "$1") in netns $ns failed to start" "$log"
+        die "$(basename "$1") in $ns exited or did not report '$ready' within ${seconds}s"
+    fi
+}
+
+cmd_http_demo() {
+    require_host http-demo
+    brought_up=0
+    http_pids=()
+    if ! { netns_exists "$SERVER_NS" && netns_exists "$CLIENT_NS" && [[ -e $STATE/up && -x $STATE/$SERVER_NS/bin/alts-proxy ]]; }; then
+        cmd_up
+        brought_up=1
+    fi
+    local sbin=$STATE/$SERVER_NS/bin cbin=$STATE/$CLIENT_NS/bin log=$STATE/http-demo
+    rm -rf -- "$log"
+    mkdir -p -- "$log"
+    trap http_demo_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    # Each "VM" runs its own handshaker holding its own /etc/alts key; the proxies never
+    # read a key, they send their handshakes to it (handshaker_service: 127.0.0.1:8080).
+    start_in "$SERVER_NS" "$log/server-handshaker.log" 'handshaker listening on ' 30 "$sbin/handshaker" --listen 127.0.0.1:8080
+    start_in "$SERVER_NS" "$log/httpbin.log" 'httpbin listening on ' 30 "$sbin/httpbin" --listen 127.0.0.1:8000
+    start_in "$SERVER_NS" "$log/server-proxy.log" 'listener alts_in listening on ' 30 "$sbin/alts-proxy" -c "$STATE/$SERVER_NS/envoy/server.yaml"
+    start_in "$CLIENT_NS" "$log/client-handshaker.log" 'handshaker listening on ' 30 "$cbin/handshaker" --listen 127.0.0.1:8080
+    start_in "$CLIENT_NS" "$log/client-proxy.log" 'listener http_in listening on ' 30 "$cbin/alts-proxy" -c "$STATE/$CLIENT_NS/envoy/client.yaml"
+
+    local curl_status=0
+    ip netns exec "$CLIENT_NS" curl -sS -i --max-time 30 http://localhost:18080/get \
+        >"$log/curl.out" 2>&1 </dev/null || curl_status=$?
+
+    local pid
+    for pid in "${http_pids[@]}"; do stop_process "$pid" 10 || true; done
+    http_pids=()
+
+    print_section "alts-proxy -c server.yaml ($SERVER_ACCOUNT) in netns $SERVER_NS at $SERVER_IP:18081" "$log/server-proxy.log"
+    print_section "alts-proxy -c client.yaml ($CLIENT_ACCOUNT) in netns $CLIENT_NS at :18080" "$log/client-proxy.log"
+    print_section "curl http://localhost:18080/get in netns $CLIENT_NS" "$log/curl.out"
+
+    [[ $curl_status -eq 0 ]] || die "curl failed (exit status $curl_status)"
+    grep -q '^HTTP/1.1 200 OK' "$log/curl.out" || die "curl did not get 200 OK"
+    grep -qF "\"X-Alts-Peer-Service-Account\" : \"$CLIENT_ACCOUNT\"" "$log/curl.out" ||
+        die "httpbin did not see X-Alts-Peer-Service-Account: $CLIENT_ACCOUNT"
+    trap - EXIT INT TERM
+    note "httpbin in $SERVER_NS saw the request from $CLIENT_ACCOUNT, over ALTS between the namespaces"
+    note "the namespaces stay up; remove them with: $(self_command down)"
+}
+
 cmd_down() {
     require_host down
     local ns pids tries
@@ -293,6 +374,13 @@ main() {
                 exit 2
             }
             "cmd_$1"
+            ;;
+        http-demo)
+            [[ $# -eq 1 ]] || {
+                usage >&2
+                exit 2
+            }
+            cmd_http_demo
             ;;
         -h | --help | help) usage ;;
         *)

@@ -12,7 +12,7 @@ enum VMSetupScripts {
     /// The directory of the already-built debug binaries, for SWIFT_ALTS_BIN: the scripts then
     /// skip their own `swift build`, which would contend for the build lock with this test run.
     static func builtBinaries() throws -> String {
-        for name in ["altsctl", "client"] { _ = try BuiltBinary.locate(name) }
+        for name in ["altsctl", "client", "handshaker", "alts-proxy", "httpbin"] { _ = try BuiltBinary.locate(name) }
         return URL(fileURLWithPath: try BuiltBinary.locate("server")).deletingLastPathComponent().path
     }
 

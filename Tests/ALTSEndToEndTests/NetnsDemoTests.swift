@@ -93,4 +93,36 @@ struct NetnsDemoTests {
         let again = try Subprocess.run(script, ["down"], environment: environment)
         #expect(again.status == 0, "down is not idempotent: \(again.stderr)")
     }
+
+    @Test(
+        "http-demo: curl in alts-client → alts-proxy → ALTS over the veth → alts-proxy → httpbin, which sees the client's account",
+        .enabled(if: NetnsHost.shouldRun, "needs root and ip netns (required when CI is set)"))
+    func httpDemo() throws {
+        if let problem = NetnsHost.problem {
+            Issue.record("CI is set but \(problem)")
+            return
+        }
+        let prefix = "h\(Int.random(in: 100_000...999_999))-"
+        let project = "netns-http-\(Int.random(in: 100_000...999_999))"
+        let client = "alts-client@\(project).iam.gserviceaccount.com"
+        let script = VMSetupScripts.path("vm-setup/netns-vms.sh")
+        let environment = VMSetupScripts.environment([
+            "NETNS_PREFIX": prefix, "PROJECT": project, "SWIFT_ALTS_BIN": try VMSetupScripts.builtBinaries(),
+        ])
+        defer { _ = try? Subprocess.run(script, ["down"], environment: environment) }
+
+        let result = try Subprocess.run(script, ["http-demo"], environment: environment)
+        #expect(result.status == 0, "stdout:\n\(result.stdout)\nstderr:\n\(result.stderr)")
+        let sections = result.stdout.components(separatedBy: "--- curl http://localhost:18080/get in netns \(prefix)alts-client ---\n")
+        #expect(sections.count == 2, "no curl section in:\n\(result.stdout)")
+        let curl = sections.last ?? ""
+        #expect(curl.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(curl)")
+        #expect(curl.contains("server: alts-proxy\r\n"), "\(curl)")
+        // The upstream saw the identity the server proxy proved, and the client's hop through
+        // the veth (10.250.0.2) in the forwarding chain.
+        #expect(curl.contains("\"X-Alts-Peer-Service-Account\" : \"\(client)\""), "\(curl)")
+        #expect(curl.contains("\"X-Forwarded-For\" : \"127.0.0.1, 10.250.0.2\""), "\(curl)")
+        #expect(result.stdout.contains("listener alts_in listening on 0.0.0.0:18081"), "\(result.stdout)")
+        #expect(result.stderr.contains("httpbin in \(prefix)alts-server saw the request from \(client)"), "\(result.stderr)")
+    }
 }
