@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -96,7 +95,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if case .proxying(_, let lease) = state {
-            lease.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+            lease.channel.setAutoRead(context.channel.isWritable)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -129,15 +128,18 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         let exchange = Exchange(pool: pool, keepAlive: keepAlive, expectsBody: expectsBody, timeout: route.action.timeout)
-        let upstreamHead = HeaderRewriting.upstreamRequest(head, route: route, downstream: connection.identity) { UUID().uuidString.lowercased() }
+        let upstreamHead = HeaderRewriting.upstreamRequest(head, route: route, downstream: connection.identity) { RequestID.make() }
         if isHTTP2, !upstreamHead.headers.contains(name: "content-length") {
             exchange.heldHead = upstreamHead
         } else {
             exchange.pending.append(.head(upstreamHead))
         }
         state = .connecting(exchange)
-        setDownstreamReading(false)
+        // A pooled connection arrives before acquire returns; only a new one (a connect and
+        // a handshake away) makes the body wait, and only then is reading paused.
+        var settled = false
         pool.acquire { [self] result in
+            settled = true
             guard case .connecting(let current) = state, current === exchange else {
                 if case .success(let lease) = result { pool.release(lease, requestComplete: false) }
                 return
@@ -151,6 +153,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
                 reply(.connectFailure(upstreamError), keepAlive: exchange.keepAlive, requestEnded: exchange.requestEnded, bodyPending: exchange.bodyPending)
             }
         }
+        if !settled { setDownstreamReading(false) }
     }
 
     private func connected(_ exchange: Exchange, _ lease: UpstreamLease) {
@@ -228,7 +231,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
                 // reading back on) before it returns: only a channel still full stops reading.
                 context.flush()
                 if !context.channel.isWritable {
-                    lease.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+                    lease.channel.setAutoRead(false)
                 }
             }
         case .end(let trailers):
@@ -317,7 +320,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
     private func setDownstreamReading(_ reading: Bool) {
         guard reading != downstreamReading, let context else { return }
         downstreamReading = reading
-        context.channel.setOption(ChannelOptions.autoRead, value: reading).whenFailure { _ in }
+        context.channel.setAutoRead(reading)
         if reading { context.read() }
     }
 }

@@ -71,7 +71,9 @@ struct ListenerPipeline: Sendable {
     }
 
     private static func addHTTP1(to pipeline: ChannelPipeline.SynchronousOperations, connection: DownstreamConnection) throws {
-        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+        // Response headers need no second validation on the way out: they are the upstream's,
+        // already parsed (and so validated) by llhttp, plus our own, checked at config load.
+        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
         try pipeline.addHandler(HTTPProxyHandler(connection: connection, isHTTP2: false))
     }
 

@@ -95,7 +95,7 @@ final class TCPProxyStarter: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        context.channel.setAutoRead(false)
         context.fireChannelActive()
         let (downstreamEnd, upstreamEnd) = TunnelEnd.pair()
         pool.openTunnel(upstreamEnd).assumeIsolated().whenComplete { [self] result in
@@ -116,7 +116,7 @@ final class TCPProxyStarter: ChannelInboundHandler, RemovableChannelHandler {
                 if !buffered.isEmpty { context.fireChannelReadComplete() }
                 buffered.removeAll()
                 context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                context.channel.setAutoRead(true)
             case .failure(let error):
                 pool.logger.warning("tcp_proxy upstream connect failed", metadata: ["cluster": "\(pool.cluster.name)", "error": "\(error)"])
                 context.close(promise: nil)

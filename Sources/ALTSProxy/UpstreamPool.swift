@@ -85,7 +85,7 @@ final class UpstreamPool: @unchecked Sendable {
         }
         if clean, lease.exchange.reusable, lease.channel.isActive, idle.count < cluster.maxIdleConnectionsPerEndpoint * max(1, cluster.endpoints.count) {
             // Reading may have been paused for a slow downstream; the next request needs it.
-            lease.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            lease.channel.setAutoRead(true)
             idle.append(lease)
         } else {
             lease.channel.close(promise: nil)
@@ -108,7 +108,9 @@ final class UpstreamPool: @unchecked Sendable {
     private func connectHTTP1(to endpoint: SocketAddressSpec, _ completion: @escaping (Result<UpstreamLease, any Error>) -> Void) {
         let exchange = NIOLoopBound(UpstreamExchangeHandler(), eventLoop: eventLoop)
         connect(to: endpoint) { pipeline in
-            try pipeline.addHTTPClientHandlers()
+            // The request's headers were parsed (validated) downstream or come from the
+            // validated config: no second validation on the way out.
+            try pipeline.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
             try pipeline.addHandler(exchange.value)
         }.assumeIsolated().whenComplete { [weak self] result in
             completion(result.map { channel, _ in

@@ -116,4 +116,17 @@ struct RoutingTests {
         get.headers = ["transfer-encoding": "chunked"]
         #expect(HTTPProxyHandler.expectsBody(get, isHTTP2: false))
     }
+
+    @Test("x-request-id: RFC 4122 version-4 UUIDs in lower-case text, different each time")
+    func requestIDs() {
+        let ids = (0..<1000).map { _ in RequestID.make() }
+        #expect(Set(ids).count == 1000)
+        for id in ids {
+            let groups = id.split(separator: "-", omittingEmptySubsequences: false)
+            #expect(groups.map(\.count) == [8, 4, 4, 4, 12], "\(id)")
+            #expect(id.allSatisfy { "0123456789abcdef-".contains($0) }, "\(id)")
+            #expect(groups[2].first == "4", "version nibble: \(id)")
+            #expect("89ab".contains(groups[3].first!), "variant nibble: \(id)")
+        }
+    }
 }
