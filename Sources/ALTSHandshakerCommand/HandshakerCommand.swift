@@ -40,6 +40,9 @@ struct HandshakerCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "End a handshake stream idle for this long.")
     var idleTimeout = "30s"
 
+    @Option(name: .customLong("preface-timeout"), help: "Close a connection that has not sent the HTTP/2 client preface within this long.")
+    var prefaceTimeout = "10s"
+
     func run() async throws {
         LoggingSystem.bootstrap { GoLogHandler(label: $0) }
         let logger = Logger(label: "handshaker")
@@ -52,10 +55,11 @@ struct HandshakerCommand: AsyncParsableCommand {
             limits.maxInBytesPerRequest = maxInBytes
             limits.maxConcurrentStreams = maxStreams
             limits.streamIdleTimeout = try CommandTimeout(parsing: idleTimeout).duration
+            limits.prefaceTimeout = try CommandTimeout(parsing: prefaceTimeout).duration
             guard maxInBytes >= 65_536 else { throw ValidationError("--max-in-bytes must be at least 65536 (one handshake message)") }
             guard let mode = mode_t(socketMode, radix: 8) else { throw ValidationError("--socket-mode '\(socketMode)' is not an octal file mode") }
 
-            let transport = try HTTP2ServerTransport.Posix(address: Self.bindAddress(address), transportSecurity: .plaintext)
+            let transport = try HTTP2ServerTransport.Posix(address: Self.bindAddress(address), transportSecurity: .plaintext, config: limits.transportConfig)
             let provider = ALTSHandshakerServiceProvider(identities: stores, limits: limits, logger: logger)
             let server = GRPCServer(transport: transport, services: [provider])
             let reloaders = stores.map { ALTSCredentialReloader(store: $0, logger: logger) }

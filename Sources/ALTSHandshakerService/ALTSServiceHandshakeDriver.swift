@@ -13,6 +13,8 @@ final class ALTSServiceHandshakeDriver: ALTSHandshakeDriver {
     private let options: ALTSHandshakeOptions
     private let client: ALTSHandshakerServiceClient
     private var call: HandshakerStreamCall?
+    /// Watches the stream for the connection; handed to the stream once it is opened.
+    private var lostPromise: EventLoopPromise<Void>?
 
     init(role: ALTSRole, options: ALTSHandshakeOptions, client: ALTSHandshakerServiceClient) {
         self.role = role
@@ -21,7 +23,22 @@ final class ALTSServiceHandshakeDriver: ALTSHandshakeDriver {
     }
 
     deinit {
+        end()
+    }
+
+    func lost(on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
+        let promise = eventLoop.makePromise(of: Void.self)
+        lostPromise = promise
+        call?.watch(promise)
+        return promise.futureResult
+    }
+
+    func end() {
         call?.finish()
+        // A no-op when the stream already failed it. Dropped once completed, so a late
+        // deinit never schedules on an event loop that may have shut down.
+        lostPromise?.succeed()
+        lostPromise = nil
     }
 
     func start(on eventLoop: any EventLoop) -> EventLoopFuture<ALTSHandshakeStep> {
@@ -66,8 +83,14 @@ final class ALTSServiceHandshakeDriver: ALTSHandshakeDriver {
     }
 
     private func send(_ request: Grpc_Gcp_HandshakerReq, on eventLoop: any EventLoop, input: [UInt8]) -> EventLoopFuture<ALTSHandshakeStep> {
-        let call = self.call ?? HandshakerStreamCall(client: client.client)
-        self.call = call
+        let call: HandshakerStreamCall
+        if let existing = self.call {
+            call = existing
+        } else {
+            call = HandshakerStreamCall(client: client.client)
+            self.call = call
+            if let lostPromise { call.watch(lostPromise) }
+        }
         let role = self.role, options = self.options
         return call.send(request, on: eventLoop).map { response in
             let step = Self.step(from: response, inputCount: input.count, role: role, options: options)

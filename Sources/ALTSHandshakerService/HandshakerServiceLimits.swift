@@ -7,6 +7,8 @@ public struct HandshakerServiceLimits: Sendable {
     public var maxConcurrentStreams = 4_096
     /// A stream with no request for this long is ended with DEADLINE_EXCEEDED.
     public var streamIdleTimeout: Duration = .seconds(30)
+    /// A connection that has not sent the HTTP/2 client preface by then is closed.
+    public var prefaceTimeout: Duration = .seconds(10)
 
     public init() {}
 }

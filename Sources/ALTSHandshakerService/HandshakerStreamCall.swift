@@ -8,10 +8,18 @@ import Synchronization
 /// handshake is strictly one response per request, so responses complete waiting callers in
 /// order.
 final class HandshakerStreamCall: Sendable {
-    /// Callers waiting for a response, and why the stream ended once it has.
+    /// Callers waiting for a response, why the stream ended once it has, and who must hear
+    /// of an end we did not ask for.
     private final class Waiting: Sendable {
-        let state = Mutex<(callers: [EventLoopPromise<Grpc_Gcp_HandshakerResp>], ended: (any Error)?)>(([], nil))
-        func withLock<R>(_ body: (inout (callers: [EventLoopPromise<Grpc_Gcp_HandshakerResp>], ended: (any Error)?)) -> R) -> R {
+        struct State {
+            var callers: [EventLoopPromise<Grpc_Gcp_HandshakerResp>] = []
+            var ended: (any Error)?
+            var finishedByUs = false
+            var watcher: EventLoopPromise<Void>?
+        }
+
+        let state = Mutex(State())
+        func withLock<R>(_ body: (inout State) -> R) -> R {
             state.withLock { body(&$0) }
         }
     }
@@ -40,12 +48,15 @@ final class HandshakerStreamCall: Sendable {
             } catch {
                 ending = error
             }
-            let stranded = waiting.withLock { state -> [EventLoopPromise<Grpc_Gcp_HandshakerResp>] in
+            let (stranded, watcher) = waiting.withLock { state in
                 state.ended = ending
-                defer { state.callers = [] }
-                return state.callers
+                defer { state.callers = []; state.watcher = nil }
+                return (state.callers, state.watcher)
             }
             for caller in stranded { caller.fail(ending) }
+            // Set only while we still wanted the stream: the service went away (or ended the
+            // stream) in the middle of our handshake.
+            watcher?.fail(ending)
         }
     }
 
@@ -68,8 +79,26 @@ final class HandshakerStreamCall: Sendable {
         return promise.futureResult
     }
 
+    /// Fails `promise` if the stream ends before `finish()` is called, however that happens
+    /// (the service is killed, restarted or ends the stream); succeeds it on `finish()`.
+    func watch(_ promise: EventLoopPromise<Void>) {
+        let verdict = waiting.withLock { state -> Result<Void, any Error>? in
+            if state.finishedByUs { return .success(()) }
+            if let ended = state.ended { return .failure(ended) }
+            state.watcher = promise
+            return nil
+        }
+        if let verdict { promise.completeWith(verdict) }
+    }
+
     /// No more requests: lets the RPC end.
     func finish() {
+        let watcher = waiting.withLock { state -> EventLoopPromise<Void>? in
+            state.finishedByUs = true
+            defer { state.watcher = nil }
+            return state.watcher
+        }
+        watcher?.succeed()
         requests.finish()
     }
 }

@@ -9,6 +9,23 @@ import NIOCore
 public protocol ALTSHandshakeDriver: AnyObject {
     func start(on eventLoop: any EventLoop) -> EventLoopFuture<ALTSHandshakeStep>
     func process(_ bytes: [UInt8], on eventLoop: any EventLoop) -> EventLoopFuture<ALTSHandshakeStep>
+
+    /// For a driver that depends on something outside the connection (a handshaker service):
+    /// fails as soon as that goes away while the handshake waits on the peer, since no reply
+    /// from the peer could finish the handshake any more; succeeds once `end()` is called.
+    /// Without it, a connection whose handshaker died would hang until its handshake timeout.
+    /// `nil` (the default): nothing outside the connection can be lost.
+    func lost(on eventLoop: any EventLoop) -> EventLoopFuture<Void>?
+
+    /// The connection is done with the handshake (completed, failed, timed out or closed):
+    /// release what it holds outside the connection now, such as a handshaker-service stream
+    /// that counts against the service's concurrency limit. Called more than once is harmless.
+    func end()
+}
+
+extension ALTSHandshakeDriver {
+    public func lost(on eventLoop: any EventLoop) -> EventLoopFuture<Void>? { nil }
+    public func end() {}
 }
 
 /// The embedded default: the handshake runs in this process with a credential it holds.

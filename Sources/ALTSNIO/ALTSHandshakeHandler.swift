@@ -10,7 +10,8 @@ import NIOCore
 /// `ALTSRecordHandler` is in place, fed with the bytes that arrived behind the final handshake
 /// message. Then `ALTSHandshakeCompletedEvent` is fired and this handler removes itself.
 /// A failure sends the peer its alert, logs the reason, fires the error and closes the channel;
-/// so does the handshake timeout.
+/// so does the handshake timeout, and so does losing the driver's handshaker service
+/// mid-handshake (at once, not at the timeout).
 public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
@@ -61,6 +62,10 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
         if context.channel.isActive {
             begin(context: context)
         }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        driver.end()
     }
 
     public func channelActive(context: ChannelHandlerContext) {
@@ -127,6 +132,11 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
         let timeoutAmount = configuration.handshakeTimeout
         timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeoutAmount) {
             self.fail(context: context, ALTSChannelError(.handshakeTimeout(seconds: timeoutAmount.nanoseconds / 1_000_000_000)), alert: [])
+        }
+        // The driver ends the watch (succeeding it) from fail() and complete(), which breaks
+        // the reference cycle this callback makes through the driver.
+        driver.lost(on: context.eventLoop)?.assumeIsolated().whenFailure { error in
+            self.fail(context: context, ALTSChannelError(.driverFailed("\(error)")), alert: [])
         }
         if role == .client {
             call(driver.start(on: context.eventLoop), input: [], context: context)
@@ -201,6 +211,7 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
         state = .finished
         pendingInput = []
         timeout?.cancel()
+        driver.end()
         let info = ALTSAuthInfo(result: result)
         authInfo = info
         logger.debug("ALTS handshake complete", metadata: [
@@ -231,6 +242,7 @@ public final class ALTSHandshakeHandler: ChannelDuplexHandler, RemovableChannelH
         state = .failed
         timeout?.cancel()
         pendingInput = []
+        driver.end()
         logger.error("ALTS handshake failed", metadata: [
             "error": "\(error)",
             "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "unknown")",
