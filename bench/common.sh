@@ -14,6 +14,12 @@ openssl_speed() {
         | awk -F: '/^\+F:/ {print $4}' | tail -1
 }
 
+# The value of key=value field $1 in line $2.
+field() { grep -oE "(^| )$1=[^ ]+" <<<"$2" | sed 's/.*=//'; }
+
+# User + system CPU of process $1 so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mbps() { awk -v a="$1" 'BEGIN { printf "%d", a / 1e6 }'; }
 
@@ -31,7 +37,8 @@ trap bench_cleanup EXIT
 await_line() {
     local file=$1 expression=$2 value
     for _ in $(seq 100); do
-        value=$(sed -n "$expression" "$file" | head -1)
+        # The file may not exist yet: a background job's redirection happens after the fork.
+        value=$({ sed -n "$expression" "$file" 2>/dev/null || true; } | head -1)
         if [[ -n $value ]]; then echo "$value"; return; fi
         sleep 0.1
     done

@@ -22,9 +22,6 @@ SECURITIES=(alts plaintext mtls)
 bin=$(release_bin_path alts-bench)
 ctl=$(release_bin_path altsctl)
 
-# The value of key=value field $1 in line $2.
-field() { grep -oE "(^| )$1=[^ ]+" <<<"$2" | sed 's/.*=//'; }
-
 # --- Credentials ----------------------------------------------------------------------------
 "$ctl/altsctl" projects create "$PROJECT" --dir "$work/projects" >/dev/null
 for role in server client; do
@@ -90,8 +87,6 @@ if [[ $tls_version != TLSv1.3 ]]; then
 fi
 
 # --- Measurements ---------------------------------------------------------------------------
-# User + system CPU of process $1 so far, in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ticks_per_s=$(getconf CLK_TCK)
 for round in $(seq "$ROUNDS"); do
     for inflight in 1 "$CONCURRENCY"; do

@@ -10,6 +10,7 @@
 # Last line: `ratios: rps_vs_stunnel=R bulk_vs_stunnel=R` (ours / stunnel, higher is better).
 # Needs: swift, wrk, curl, stunnel4, openssl, python3 (apt-get install wrk curl stunnel4).
 source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/proxy-common.sh"
 
 DURATION=${DURATION:-8}        # seconds per wrk run
 CONNECTIONS=${CONNECTIONS:-32} # wrk connections
@@ -28,17 +29,10 @@ bin=$(release_bin_path alts-proxy)
 release_bin_path httpbin >/dev/null
 release_bin_path altsctl >/dev/null
 
-# Free ports for this run (bound and released at once; nothing else binds on loopback here).
-read -r HTTPBIN_PORT CLIENT_PORT SERVER_PORT CLIENT_ADMIN SERVER_ADMIN TUNNEL_PORT TUNNEL_PORT2 STUNNEL_CLIENT STUNNEL_SERVER < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(9)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
+read -r HTTPBIN_PORT CLIENT_PORT SERVER_PORT CLIENT_ADMIN SERVER_ADMIN TUNNEL_PORT TUNNEL_PORT2 STUNNEL_CLIENT STUNNEL_SERVER < <(free_ports 9)
 
 # --- Identities: two service accounts for ALTS; a CA, a server and a client cert for TLS ---
-"$bin/altsctl" projects create bench --dir "$work/projects" >/dev/null
-"$bin/altsctl" service-accounts create alts-server --project bench --dir "$work/projects" --out "$work/server-sa" >/dev/null
-"$bin/altsctl" service-accounts create alts-client --project bench --dir "$work/projects" --out "$work/client-sa" >/dev/null
+proxy_identities "$bin"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=bench-ca \
     -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
 for side in server client; do
@@ -49,51 +43,15 @@ for side in server client; do
 done
 
 # --- The servers -------------------------------------------------------------------------
-"$bin/httpbin" --listen "127.0.0.1:$HTTPBIN_PORT" 2>"$work/httpbin.log" &
-server_pids+=($!)
-await_line "$work/httpbin.log" 's/.*httpbin listening on //p' >/dev/null
-
-alts_yaml() { # name port admin_port filter cluster_port cluster_socket
-    cat <<YAML
-admin: { address: { socket_address: { address: 127.0.0.1, port_value: $3 } } }
-static_resources:
-  listeners:
-  - name: $1
-    address: { socket_address: { address: 127.0.0.1, port_value: $2 } }
-    filter_chains:
-    - $4
-  clusters:
-  - name: upstream
-    type: STATIC
-    load_assignment: { endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: $5 } } } } ] } ] }
-    $6
-YAML
-}
-hcm='filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: bench
-          route_config: { virtual_hosts: [ { name: all, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: upstream, timeout: 0s } } ] } ] }
-          http_filters: [ { name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } } ]'
-alts_socket() {
-    echo "transport_socket: { name: envoy.transport_sockets.alts, typed_config: { \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.alts.v3.Alts, handshaker_service: \"127.0.0.1:8080\", peer_service_accounts: [ \"$1@bench.iam.gserviceaccount.com\" ] } }"
-}
-alts_yaml alts_in "$SERVER_PORT" "$SERVER_ADMIN" "$(alts_socket alts-client)
-      $hcm" "$HTTPBIN_PORT" "" >"$work/server.yaml"
-alts_yaml http_in "$CLIENT_PORT" "$CLIENT_ADMIN" "$hcm" "$SERVER_PORT" "$(alts_socket alts-server)" >"$work/client.yaml"
+start_httpbin "$bin" "$HTTPBIN_PORT"
+start_proxy_pair "$bin" "$HTTPBIN_PORT" "$CLIENT_PORT" "$SERVER_PORT" "$CLIENT_ADMIN" "$SERVER_ADMIN"
+server_pid=$proxy_server_pid
 for tunnel in 1 2; do
     port=$TUNNEL_PORT
     ((tunnel == 2)) && port=$TUNNEL_PORT2
     alts_yaml tcp_in "$port" 0 'filters: [ { name: envoy.filters.network.tcp_proxy, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: tunnel, cluster: upstream } } ]' \
         "$SERVER_PORT" "$(alts_socket alts-server)" >"$work/tunnel$tunnel.yaml"
 done
-
-"$bin/alts-proxy" -c "$work/server.yaml" --alts-credentials "$work/server-sa" -l warning 2>"$work/server-proxy.log" &
-server_pid=$!
-server_pids+=($!)
-"$bin/alts-proxy" -c "$work/client.yaml" --alts-credentials "$work/client-sa" -l warning 2>"$work/client-proxy.log" &
-server_pids+=($!)
 
 cat >"$work/stunnel-server.conf" <<CONF
 foreground = yes
@@ -131,20 +89,10 @@ server_pids+=($!)
 stunnel4 "$work/stunnel-client.conf" 2>"$work/stunnel-client.log" &
 server_pids+=($!)
 
-wait_ready() { # port: until a GET /hello through it answers 200
-    for _ in $(seq 100); do
-        [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/hello") == 200 ]] && return
-        sleep 0.1
-    done
-    echo "nothing answers on 127.0.0.1:$1" >&2
-    cat "$work"/*.log >&2
-    exit 1
-}
 for port in "$HTTPBIN_PORT" "$CLIENT_PORT" "$STUNNEL_CLIENT"; do wait_ready "$port"; done
 # Both secure paths really are what they claim: the identity reached httpbin over ALTS, and
 # stunnel negotiated TLS 1.3 with the client certificate.
-curl -s "http://127.0.0.1:$CLIENT_PORT/headers" | grep -q '"X-Alts-Peer-Service-Account" : "alts-client@bench.iam.gserviceaccount.com"' \
-    || { echo "the ALTS path did not carry the client's identity" >&2; exit 1; }
+check_alts_identity "$CLIENT_PORT"
 
 # --- 1. req/s and latency ----------------------------------------------------------------
 # wrk_run port -> "rps p50_ms p99_ms"
@@ -191,7 +139,6 @@ for tunnel in 1 2; do
     server_pids+=($!)
     await_line "$work/tunnel$tunnel-proxy.log" 's/.*listener tcp_in listening on //p' >/dev/null
 done
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 handshakes_ok() {
     curl -s "http://127.0.0.1:$SERVER_ADMIN/stats" \
         | awk '/alts_proxy_handshakes_total\{side="downstream",name="alts_in",result="ok"\}/ { print $2 }'

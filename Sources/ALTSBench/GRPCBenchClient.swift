@@ -19,14 +19,7 @@ struct GRPCClientCommand: ParsableCommand {
     @Option(help: "alts, plaintext or mtls; must match the server's.")
     var security: GRPCBenchSecurity
 
-    @Option(help: "Server port on 127.0.0.1.")
-    var port: Int
-
-    @Option(help: "ALTS: the client's credential directory.")
-    var credentials: String?
-
-    @Option(help: "ALTS: the service account the server must prove it is (NAME@PROJECT.iam.gserviceaccount.com).")
-    var serverAccount: String?
+    @OptionGroup var target: GRPCBenchTarget
 
     @Option(help: "mTLS: directory with ca.pem, client.pem and client.key.")
     var tlsDir: String?
@@ -39,12 +32,6 @@ struct GRPCClientCommand: ParsableCommand {
 
     @Option(help: "Seconds of unmeasured load first.")
     var warmup = 2.0
-
-    @Option(help: "The EchoRequest message.")
-    var message = "hello world"
-
-    @Option(help: "Event-loop threads.")
-    var threads = System.coreCount
 
     @Flag(help: "mTLS: present no client certificate (with --probe, to check the server refuses such clients).")
     var omitClientCertificate = false
@@ -69,32 +56,24 @@ struct GRPCClientCommand: ParsableCommand {
 
     func run() throws {
         let security = self.security
-        let port = self.port
-        let serverAccount = self.serverAccount
+        let port = target.port
+        let serverAccount = target.serverAccount
         let omitClientCertificate = self.omitClientCertificate
         let wrappedChannel = self.wrappedChannel
-        let keys = GRPCBenchKeys(credentials: credentials, tlsDirectory: tlsDir)
-        let load = GRPCLoad(concurrency: concurrency, seconds: seconds, warmup: warmup, message: message, probe: probe)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let keys = GRPCBenchKeys(credentials: target.credentials, tlsDirectory: tlsDir)
+        let load = GRPCLoad(concurrency: concurrency, seconds: seconds, warmup: warmup, message: target.message, probe: probe)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: target.threads)
         defer { try? group.syncShutdownGracefully() }
 
         let report = try GRPCBench.runBlocking(on: group) {
             switch security {
             case .alts:
-                var options = ALTSHandshakeOptions()
-                if let serverAccount { options.targetServiceAccounts = [serverAccount] }
                 // Returns once the handshake is done, so the handshake is never in the timings.
-                let transport = try await ALTSClientTransport.connect(
-                    to: .host("127.0.0.1", port: port),
-                    handshakers: .inProcess(credentials: try keys.credentialStore(security), options: options),
-                    eventLoopGroup: group)
+                let transport = try await GRPCBench.connectALTS(
+                    port: port, handshakers: try GRPCBench.altsClientHandshakers(keys, serverAccount: serverAccount), group: group)
                 return try await load.run(over: transport)
             case .plaintext where wrappedChannel:
-                let transport = try await HTTP2ClientTransport.WrappedChannel.wrapping { configure in
-                    try await ClientBootstrap(group: group)
-                        .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                        .connect(host: "127.0.0.1", port: port) { channel in configure(channel) }
-                }
+                let transport = try await GRPCBench.connectPlaintextWrapped(port: port, group: group)
                 return try await load.run(over: transport)
             case .plaintext:
                 let transport = try HTTP2ClientTransport.Posix(
@@ -128,23 +107,9 @@ struct GRPCClientCommand: ParsableCommand {
             print(
                 "qps=\(Int(qps.rounded())) p50_us=\(histogram.valueAtPercentile(50)) p99_us=\(histogram.valueAtPercentile(99)) "
                     + "max_us=\(histogram.max) rpcs=\(histogram.totalCount) rpcs_all=\(completed) "
-                    + "cpu_ms=\(Self.processCPUMilliseconds()) concurrency=\(concurrency) "
-                    + "security=\(security.rawValue) seconds=\(seconds) threads=\(threads)")
+                    + "cpu_ms=\(GRPCBench.processCPUMilliseconds()) concurrency=\(concurrency) "
+                    + "security=\(security.rawValue) seconds=\(seconds) threads=\(target.threads)")
         }
-    }
-
-    /// User + system CPU time of this whole process so far. With the server's, divided by
-    /// rpcs_all, it gives CPU per RPC, which other load on the machine moves less than QPS.
-    private static func processCPUMilliseconds() -> Int {
-        var usage = rusage()
-        #if os(Linux)
-        let who = __rusage_who_t(RUSAGE_SELF.rawValue)
-        #else
-        let who = RUSAGE_SELF
-        #endif
-        guard getrusage(who, &usage) == 0 else { return -1 }
-        let micros = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
-        return Int(micros / 1000)
     }
 }
 
@@ -163,15 +128,8 @@ struct GRPCLoad: Sendable {
     let message: String
     let probe: Bool
 
-    /// Above any latency a loopback RPC could have; a longer one is recorded as this.
-    private static let highestMicroseconds: UInt64 = 60_000_000
-
     func run<Transport: ClientTransport>(over transport: Transport) async throws -> GRPCLoadReport {
-        let request = {
-            var request = Grpc_Examples_Echo_EchoRequest()
-            request.message = message
-            return request
-        }()
+        let request = GRPCBench.echoRequest(message)
         let expected = message
         let load = self
         return try await withGRPCClient(transport: transport) { client in
@@ -208,9 +166,7 @@ struct GRPCLoad: Sendable {
         let clock = ContinuousClock()
         let measureFrom = clock.now.advanced(by: .milliseconds(Int64(warmup * 1000)))
         let measureUntil = measureFrom.advanced(by: .milliseconds(Int64(seconds * 1000)))
-        // One shared histogram: a per-task one of this range is ~300 KB, 64 of them would crowd
-        // the caches, while an uncontended lock costs tens of nanoseconds per RPC of tens of µs.
-        let latencies = LatencyRecorder()
+        let latencies = GRPCBenchLatencyRecorder()
         try await withThrowingDiscardingTaskGroup { group in
             for _ in 0..<concurrency {
                 group.addTask {
@@ -224,18 +180,11 @@ struct GRPCLoad: Sendable {
                         }
                         latencies.completed.add(1, ordering: .relaxed)
                         guard received >= measureFrom, received <= measureUntil else { continue }
-                        let elapsed = sent.duration(to: received).components
-                        let microseconds = UInt64(elapsed.seconds) * 1_000_000 + UInt64(elapsed.attoseconds / 1_000_000_000_000)
-                        latencies.histogram.withLock { _ = $0.record(min(microseconds, Self.highestMicroseconds)) }
+                        latencies.record(sent.duration(to: received))
                     }
                 }
             }
         }
-        return (latencies.histogram.withLock { $0 }, latencies.completed.load(ordering: .relaxed))
-    }
-
-    private final class LatencyRecorder: Sendable {
-        let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: GRPCLoad.highestMicroseconds, numberOfSignificantValueDigits: .three))
-        let completed = Atomic<Int>(0)
+        return (latencies.snapshot, latencies.completed.load(ordering: .relaxed))
     }
 }

@@ -58,8 +58,14 @@ struct GRPCServerCommand: ParsableCommand {
                 } else {
                     transportSecurity = .plaintext
                 }
+                // The listen backlog ALTSServerTransport uses: with NIO's default (128) a burst of
+                // connections, as from load-client, would overflow the accept queue of these
+                // servers only, and their clients would wait for a SYN retransmission.
+                var config = HTTP2ServerTransport.Posix.Config.defaults
+                config.channelDebuggingCallbacks.onBindTCPListener = { $0.setOption(.backlog, value: 1024) }
                 let transport = HTTP2ServerTransport.Posix(
-                    address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: transportSecurity, eventLoopGroup: group)
+                    address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: transportSecurity, config: config,
+                    eventLoopGroup: group)
                 try await Self.serve(transport, service: service) { try await transport.listeningAddress.ipv4?.port }
             }
         }
