@@ -12,6 +12,10 @@ let package = Package(
         .library(name: "ALTSIdentity", targets: ["ALTSIdentity"]),
         .library(name: "ALTSHandshake", targets: ["ALTSHandshake"]),
         .library(name: "ALTSGRPC", targets: ["ALTSGRPC"]),
+        .library(name: "ALTSHandshakerProto", targets: ["ALTSHandshakerProto"]),
+        .library(name: "ALTSHandshakerService", targets: ["ALTSHandshakerService"]),
+        .library(name: "ALTSProxyConfig", targets: ["ALTSProxyConfig"]),
+        .library(name: "ALTSProxy", targets: ["ALTSProxy"]),
         .executable(name: "altsctl", targets: ["altsctl"]),
         .executable(name: "alts-bench", targets: ["ALTSBench"]),
         .executable(name: "server", targets: ["ALTSEchoServer"]),
@@ -255,6 +259,8 @@ let package = Package(
             name: "ALTSTestSupport",
             dependencies: [
                 "ALTSIdentity",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -361,7 +367,29 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ALTSInteropTests", dependencies: ["ALTSTestSupport"]),
+        // Issue 7's fault tests: killed handshaker, resets mid-frame, slowloris, garbage floods
+        // against the binaries, credential rotation under load, whole-session tampering.
+        .testTarget(
+            name: "ALTSFaultTests",
+            dependencies: [
+                "ALTSTestSupport",
+                "ALTSNIO",
+                "ALTSRecord",
+                "ALTSHandshake",
+                "ALTSIdentity",
+                "ALTSGRPC",
+                "ALTSHandshakerService",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ALTSProxyConfigTests", dependencies: ["ALTSProxyConfig"]),
+        // Builds and runs fuzz/ (a package of its own) for a minute: CI's fuzz smoke run.
+        .testTarget(name: "ALTSFuzzSmokeTests", dependencies: ["ALTSTestSupport"]),
         .testTarget(
             name: "ALTSProxyTests",
             dependencies: [

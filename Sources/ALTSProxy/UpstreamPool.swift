@@ -22,6 +22,11 @@ struct UpstreamConnectError: Error, CustomStringConvertible {
     }
 }
 
+/// The event loop of the downstream connection cannot open sockets.
+struct UpstreamLoopUnsupported: Error, CustomStringConvertible {
+    var description: String { "this event loop cannot open upstream sockets" }
+}
+
 /// One request's hold on an upstream: an HTTP/1.1 connection from the pool, or a fresh HTTP/2
 /// stream. `pool.release` gives it back (or closes it) when the exchange is over.
 struct UpstreamLease {
@@ -176,7 +181,12 @@ final class UpstreamPool: @unchecked Sendable {
         let wireBytes = self.wireBytes
         let handshake = eventLoop.makePromise(of: ALTSAuthInfo?.self)
         let connectTimeout = TimeAmount.milliseconds(max(1, cluster.connectTimeout.milliseconds))
-        let bootstrap = ClientBootstrap(group: eventLoop)
+        // A loop that cannot open sockets (an in-memory channel's, as the fuzz targets use)
+        // makes every upstream unreachable: a 503, never a crash.
+        guard let socketBootstrap = ClientBootstrap(validatingGroup: eventLoop) else {
+            return eventLoop.makeFailedFuture(UpstreamConnectError(endpoint: endpoint, underlying: UpstreamLoopUnsupported()))
+        }
+        let bootstrap = socketBootstrap
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

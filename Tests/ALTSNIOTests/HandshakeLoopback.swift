@@ -2,6 +2,7 @@ import ALTSHandshake
 import ALTSIdentity
 import ALTSNIO
 import ALTSRecord
+import ALTSTestSupport
 import NIOCore
 import NIOPosix
 import Synchronization

@@ -12,24 +12,12 @@ struct HandshakeSocketTests {
     static let serverAccount = "alts-server@alpha.iam.gserviceaccount.com"
     static let clientAccount = "alts-client@alpha.iam.gserviceaccount.com"
 
-    private func withGroup<T>(_ body: (MultiThreadedEventLoopGroup) async throws -> T) async throws -> T {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        do {
-            let value = try await body(group)
-            try await group.shutdownGracefully()
-            return value
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
-    }
-
     @Test("both roles authenticate with exact identities; data written early arrives after")
     func success() async throws {
         let credentials = try TestCredentials()
         let serverCredential = try credentials.credential("alts-server", project: "alpha")
         let clientCredential = try credentials.credential("alts-client", project: "alpha")
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: serverCredential)
             var options = ALTSHandshakeOptions()
             options.targetServiceAccounts = [Self.serverAccount]
@@ -55,7 +43,7 @@ struct HandshakeSocketTests {
         let credentials = try TestCredentials()
         let serverCredential = try credentials.credential("alts-server", project: "alpha")
         let clientCredential = try credentials.credential("alts-client", project: "alpha")
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ServerBootstrap(group: group)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -77,7 +65,7 @@ struct HandshakeSocketTests {
         let credentials = try TestCredentials()
         let serverCredential = try credentials.credential("alts-server", project: "alpha")
         let clientCredential = try credentials.credential("alts-client", project: "alpha")
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: serverCredential)
             var options = ALTSHandshakeOptions()
             options.targetServiceAccounts = ["billing@alpha.iam.gserviceaccount.com"]
@@ -97,7 +85,7 @@ struct HandshakeSocketTests {
         let credentials = try TestCredentials()
         let expired = try credentials.credential("alts-server", project: "alpha", ttl: 86_400, issuedAt: Date().addingTimeInterval(-3 * 86_400))
         let clientCredential = try credentials.credential("alts-client", project: "alpha")
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: expired)
             let client = try await connectALTSClient(group: group, port: server.port, credential: clientCredential)
             let error = try #require(await outcome(client.authenticated).failure as? ALTSHandshakeError)
@@ -114,7 +102,7 @@ struct HandshakeSocketTests {
         let outsider = try credentials.credential("intruder", project: "gamma", trusting: ["alpha"])
         let plainServer = try credentials.credential("alts-server", project: "alpha")
         let federatedServer = try credentials.credential("alts-server2", project: "alpha", trusting: ["gamma"])
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: plainServer)
             let client = try await connectALTSClient(group: group, port: server.port, credential: outsider)
             let serverError = try #require(await outcome(try await server.accepted.connection(0)).failure as? ALTSHandshakeError)
@@ -138,7 +126,7 @@ struct HandshakeSocketTests {
         let credentials = try TestCredentials()
         let serverCredential = try credentials.credential("alts-server", project: "alpha")
         let clientCredential = try credentials.credential("alts-client", project: "alpha")
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: serverCredential)
             let raw = try await rawExchange(group: group, port: server.port, bytes: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
             #expect(try await raw.closed.get() == [21, 0, 0, 1, ALTSHandshakeAlert.decodeError.rawValue])
@@ -159,7 +147,7 @@ struct HandshakeSocketTests {
         let clientInit = try ALTSHandshaker(role: .client, credential: clientCredential).start().outBytes
         var configuration = ALTSHandshakeHandler.Configuration()
         configuration.handshakeTimeout = .seconds(1)
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: serverCredential, configuration: configuration)
             let started = ContinuousClock.now
             let raw = try await rawExchange(group: group, port: server.port, bytes: Array(clientInit.prefix(40)))
@@ -181,7 +169,7 @@ struct HandshakeSocketTests {
         // Header, body and tag bytes of each message, sampled: every byte is covered by the
         // in-memory test in ALTSHandshakeTests; this checks the channel-level behaviour.
         let positions = clientToServer ? [0, 3, 5, 40, 100, 124, 127, 200, 400, 600, 700] : [0, 2, 4, 40, 90, 130, 200, 400, 700, 790]
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: serverCredential, configuration: configuration)
             for (index, position) in positions.enumerated() {
                 let relay = try await TamperingRelay(group: group, upstreamPort: server.port, flipAt: position, clientToServerDirection: clientToServer)
@@ -205,7 +193,7 @@ struct HandshakeSocketTests {
         let credentials = try TestCredentials()
         let serverCredential = try credentials.credential("alts-server", project: "alpha")
         let clientCredential = try credentials.credential("alts-client", project: "alpha")
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: serverCredential)
             let relay = try await TamperingRelay(group: group, upstreamPort: server.port, flipAt: nil, clientToServerDirection: true)
             let client = try await connectALTSClient(group: group, port: relay.port, credential: clientCredential)
@@ -228,7 +216,7 @@ struct HandshakeSocketTests {
         let credentials = try TestCredentials()
         let serverCredential = try credentials.credential("alts-server", project: "alpha")
         let clientCredential = try credentials.credential("alts-client", project: "alpha")
-        try await withGroup { group in
+        try await withEventLoopGroup(threads: 2) { group in
             let server = try await ALTSEchoServer(group: group, credential: serverCredential)
             let accounts = try await withThrowingTaskGroup(of: String.self) { tasks in
                 for index in 0..<200 {

@@ -1,5 +1,6 @@
 import ALTSNIO
 import ALTSRecord
+import ALTSTestSupport
 import NIOCore
 import NIOEmbedded
 import Testing

@@ -4,43 +4,6 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// Collects log records so tests can assert on the reason a connection was closed.
-final class CapturedLogs: Sendable {
-    struct Entry: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
-    }
-
-    private let entries = Mutex<[Entry]>([])
-
-    var all: [Entry] { entries.withLock { $0 } }
-
-    func logger(label: String = "test") -> Logger {
-        Logger(label: label) { _ in Handler(sink: self) }
-    }
-
-    fileprivate func append(_ entry: Entry) {
-        entries.withLock { $0.append(entry) }
-    }
-
-    private struct Handler: LogHandler {
-        let sink: CapturedLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            sink.append(Entry(level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" }))
-        }
-    }
-}
-
 /// Incremental SHA-256 through OpenSSL, to compare what went in with what came out.
 final class SHA256Digest {
     private let context: OpaquePointer
