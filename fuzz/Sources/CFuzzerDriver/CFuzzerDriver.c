@@ -1,0 +1,2 @@
+// Declarations only (include/CFuzzerDriver.h); libFuzzer, linked by -sanitize=fuzzer, defines them.
+#include "CFuzzerDriver.h"
