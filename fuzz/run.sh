@@ -41,16 +41,18 @@ run_target() {
     local status=0
     # -detect_leaks=0: the Swift runtime's metadata caches read as leaks to LeakSanitizer;
     # ASan still catches every out-of-bounds access and use-after-free.
+    # SWIFT_BACKTRACE: the Swift runtime's own crash backtracer would run inside ASan's and
+    # libFuzzer's crash handling (and trips ASan itself); theirs is the report that matters.
     # shellcheck disable=SC2086
-    "$bin/$target" "$WORK/$target" "$FUZZ_DIR/corpus/$target" \
+    SWIFT_BACKTRACE=enable=no "$bin/$target" "$WORK/$target" "$FUZZ_DIR/corpus/$target" \
         -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=4096 -detect_leaks=0 \
         -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$target-" ${FUZZ_FLAGS:-} >"$log" 2>&1 || status=$?
     local executions coverage
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    coverage=$(grep -oE ' cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
+    coverage=$(grep -aoE ' cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
     if [[ $status != 0 ]]; then
         echo "$target: CRASH (exit $status) after ${executions:-?} executions; log $log" >&2
-        grep -E "fuzz invariant|ERROR: AddressSanitizer|Fatal error|SUMMARY|Test unit written" "$log" >&2 || tail -20 "$log" >&2
+        grep -aE "fuzz invariant|ERROR: AddressSanitizer|Fatal error|SUMMARY|Test unit written" "$log" >&2 || tail -20 "$log" >&2
         return 1
     fi
     echo "$target executions=${executions:-0} seconds=$seconds edges=${coverage:-?} crashes=0"

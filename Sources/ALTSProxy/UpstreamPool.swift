@@ -174,6 +174,13 @@ final class UpstreamPool: @unchecked Sendable {
         to endpoint: SocketAddressSpec,
         configure: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Configured
     ) -> EventLoopFuture<(any Channel, Configured)> {
+        // A loop that cannot open sockets (an in-memory channel's, as the fuzz targets use)
+        // makes every upstream unreachable: a 503, never a crash. Checked before any promise
+        // exists, so none is left unfulfilled.
+        guard let socketBootstrap = ClientBootstrap(validatingGroup: eventLoop) else {
+            stats.upstreamFailure(cluster: cluster.name, reason: "connect")
+            return eventLoop.makeFailedFuture(UpstreamConnectError(endpoint: endpoint, underlying: UpstreamLoopUnsupported()))
+        }
         let configured = eventLoop.makePromise(of: Configured.self)
         let factory = self.factory
         let handshakeConfiguration = self.handshakeConfiguration
@@ -181,11 +188,6 @@ final class UpstreamPool: @unchecked Sendable {
         let wireBytes = self.wireBytes
         let handshake = eventLoop.makePromise(of: ALTSAuthInfo?.self)
         let connectTimeout = TimeAmount.milliseconds(max(1, cluster.connectTimeout.milliseconds))
-        // A loop that cannot open sockets (an in-memory channel's, as the fuzz targets use)
-        // makes every upstream unreachable: a 503, never a crash.
-        guard let socketBootstrap = ClientBootstrap(validatingGroup: eventLoop) else {
-            return eventLoop.makeFailedFuture(UpstreamConnectError(endpoint: endpoint, underlying: UpstreamLoopUnsupported()))
-        }
         let bootstrap = socketBootstrap
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
