@@ -74,7 +74,9 @@ struct SlowlorisTests {
                 #expect(peer == Self.serverAccount)
                 #expect(echo == Array("after".utf8))
                 #expect(provider.statistics.count(of: .idleTimeout) == 0)
-                #expect(provider.statistics.count(of: .succeeded) == 1)
+                // At least one: an attempt whose handshake succeeded but whose echo read timed
+                // out on a loaded machine is retried, and the service counts both handshakes.
+                #expect(provider.statistics.count(of: .succeeded) >= 1)
             }
         }
     }
