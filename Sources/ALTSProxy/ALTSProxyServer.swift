@@ -35,16 +35,11 @@ public final class ALTSProxyServer: Sendable {
     public func start() async throws -> (listeners: [BoundListener], admin: SocketAddress?) {
         let pools = try ClusterPools(clusters: bootstrap.clusters, group: group, sockets: sockets, stats: stats, logger: logger)
         state.withLock { $0.pools = pools }
-        var handshakeConfiguration = ALTSHandshakeHandler.Configuration()
-        handshakeConfiguration.handshakeTimeout = handshakeTimeout
         var bound: [BoundListener] = []
         do {
             for listener in bootstrap.listeners {
-                let setup = ListenerPipeline(
-                    listener: listener,
-                    factory: try listener.filterChain.transportSocket.map { try sockets.factory(for: $0) },
-                    handshakeConfiguration: handshakeConfiguration, pools: pools, stats: stats, logger: logger
-                )
+                let setup = try ListenerPipeline(
+                    listener: listener, sockets: sockets, handshakeTimeout: handshakeTimeout, pools: pools, stats: stats, logger: logger)
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 1024)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

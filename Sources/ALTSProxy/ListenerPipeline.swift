@@ -16,6 +16,32 @@ struct ListenerPipeline: Sendable {
     let stats: ProxyStats
     let logger: Logger
 
+    init(
+        listener: Listener, factory: ALTSHandshakerFactory?, handshakeConfiguration: ALTSHandshakeHandler.Configuration,
+        pools: ClusterPools, stats: ProxyStats, logger: Logger
+    ) {
+        self.listener = listener
+        self.factory = factory
+        self.handshakeConfiguration = handshakeConfiguration
+        self.pools = pools
+        self.stats = stats
+        self.logger = logger
+    }
+
+    /// The listener's pipeline as every host of it sets it up: its transport socket's
+    /// handshaker factory, and the handshake timeout.
+    init(
+        listener: Listener, sockets: ALTSTransportSockets, handshakeTimeout: TimeAmount, pools: ClusterPools,
+        stats: ProxyStats, logger: Logger
+    ) throws {
+        var handshakeConfiguration = ALTSHandshakeHandler.Configuration()
+        handshakeConfiguration.handshakeTimeout = handshakeTimeout
+        self.init(
+            listener: listener, factory: try listener.filterChain.transportSocket.map { try sockets.factory(for: $0) },
+            handshakeConfiguration: handshakeConfiguration, pools: pools, stats: stats, logger: logger
+        )
+    }
+
     func initialize(_ channel: any Channel) throws {
         let pipeline = channel.pipeline.syncOperations
         let name = listener.name

@@ -1,4 +1,3 @@
-import ALTSNIO
 import ALTSProxyConfig
 import Logging
 import NIOCore
@@ -22,12 +21,8 @@ public final class ProxyChannelHost: Sendable {
         }
         let sockets = ALTSTransportSockets(source: handshakes)
         let pools = try ClusterPools(clusters: bootstrap.clusters, group: eventLoop, sockets: sockets, stats: stats, logger: logger)
-        var handshakeConfiguration = ALTSHandshakeHandler.Configuration()
-        handshakeConfiguration.handshakeTimeout = handshakeTimeout
-        self.pipeline = ListenerPipeline(
-            listener: listener, factory: try listener.filterChain.transportSocket.map { try sockets.factory(for: $0) },
-            handshakeConfiguration: handshakeConfiguration, pools: pools, stats: stats, logger: logger
-        )
+        self.pipeline = try ListenerPipeline(
+            listener: listener, sockets: sockets, handshakeTimeout: handshakeTimeout, pools: pools, stats: stats, logger: logger)
         self.eventLoop = eventLoop
         self.pools = pools
         self.sockets = sockets
