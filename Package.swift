@@ -215,6 +215,7 @@ let package = Package(
         .target(
             name: "ALTSProxy",
             dependencies: [
+                "COpenSSL",
                 "ALTSProxyConfig",
                 "ALTSNIO",
                 "ALTSHandshake",
@@ -399,6 +400,7 @@ let package = Package(
                 "ALTSIdentity",
                 "ALTSNIO",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

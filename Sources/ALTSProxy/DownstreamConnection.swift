@@ -1,5 +1,6 @@
 import ALTSProxyConfig
 import Logging
+import Prometheus
 import NIOCore
 
 /// What every request on one downstream connection shares: the listener's HTTP settings,
@@ -15,15 +16,27 @@ final class DownstreamConnection {
     /// Set before any request is read: the remote address at accept, the ALTS peer once the
     /// handshake has passed the peer_service_accounts check.
     var identity: DownstreamIdentity
+    private var requestCounters: [Int: Counter] = [:]
 
-    init(listenerName: String, manager: HTTPConnectionManagerConfig, pools: [String: UpstreamPool], stats: ProxyStats, logger: Logger, remoteAddress: String?) {
+    init(listenerName: String, manager: HTTPConnectionManagerConfig, routes: RouteTable, pools: [String: UpstreamPool], stats: ProxyStats, logger: Logger, remoteAddress: String?) {
         self.listenerName = listenerName
         self.manager = manager
-        self.routes = RouteTable(config: manager.routeConfig)
+        self.routes = routes
         self.pools = pools
         self.stats = stats
         self.logger = logger
         self.identity = DownstreamIdentity(remoteAddress: remoteAddress, peerServiceAccount: nil)
+    }
+
+    /// One more response with `code` in the listener's http_requests counter.
+    func countResponse(code: Int) {
+        if let counter = requestCounters[code] {
+            counter.increment()
+            return
+        }
+        let counter = stats.requestCounter(statPrefix: manager.statPrefix, code: code)
+        requestCounters[code] = counter
+        counter.increment()
     }
 }
 

@@ -1,12 +1,18 @@
 import NIOCore
 import NIOHTTP1
 
-/// Proxies the requests of one HTTP/1.1 connection (one at a time: NIO's pipelining handler
-/// holds the next until this one's response has ended) or of one HTTP/2 stream.
+/// Proxies the requests of one HTTP/1.1 connection, one at a time, or of one HTTP/2 stream.
 ///
 /// Bodies stream in both directions with backpressure: when the side being written to is not
 /// writable, the side being read from stops reading, so memory stays bounded whatever the
 /// body size.
+///
+/// HTTP/1.1 pipelining is handled here rather than by NIO's `HTTPServerPipelineHandler`,
+/// which holds back the channel's read while any response is pending: the socket's read
+/// interest then goes off and on again around every request, two `epoll_ctl` calls per
+/// request on the common, unpipelined path. Here reading stops only when a client actually
+/// sends a request before the previous response ended; that request waits in `pipelined`
+/// (at most what one read decoded) until its turn.
 final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -50,7 +56,13 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
     private let isHTTP2: Bool
     private var state = State.idle
     private var context: ChannelHandlerContext?
+    /// What flow control wants (false while the upstream cannot take more).
+    private var flowAllowsReading = true
+    /// Whether the channel reads now: flow control allows it and nothing waits in `pipelined`.
     private var downstreamReading = true
+    /// Parts of HTTP/1.1 requests that arrived before the response in progress ended.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var deliveringPipelined = false
 
     init(connection: DownstreamConnection, isHTTP2: Bool) {
         self.connection = connection
@@ -69,7 +81,18 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
     // MARK: Downstream
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if case .closed = state { return }
+        if !pipelined.isEmpty || (Self.isHead(part) && !isIdle) {
+            pipelined.append(part)
+            updateDownstreamReading()
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             begin(head, context: context)
         case .body(let body):
@@ -78,6 +101,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
             switch state {
             case .discarding:
                 state = .idle
+                deliverPipelined()
             case .connecting(let exchange), .proxying(let exchange, _):
                 exchange.requestEnded = true
                 forward(.end(trailers))
@@ -107,8 +131,15 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         connection.logger.debug("downstream error", metadata: ["listener": "\(connection.listenerName)", "error": "\(error)"])
+        // A request that cannot be parsed gets a 400 when no response is under way (one in
+        // progress cannot be turned into another); the decoder accepts nothing after it.
+        let answer = error is HTTPParserError && isIdle && pipelined.isEmpty
         abandon()
-        context.close(promise: nil)
+        if answer {
+            writeLocalReply(.badRequest, keepAlive: false)
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -123,7 +154,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
             reply(.noRoute, keepAlive: keepAlive, requestEnded: false, bodyPending: expectsBody)
             return
         }
-        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+        if head.headers.contains(name: "expect"), head.headers[canonicalForm: "expect"].contains(where: { String($0).equalsIgnoringASCIICase("100-continue") }) {
             // Envoy's default: the proxy itself invites the body, the upstream never sees Expect.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
@@ -221,7 +252,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
         case .head(let head):
             if head.status.code < 200 { return }  // 100 Continue was answered here already
             exchange.responseStarted = true
-            connection.stats.request(statPrefix: connection.manager.statPrefix, code: Int(head.status.code))
+            connection.countResponse(code: Int(head.status.code))
             let response = HeaderRewriting.downstreamResponse(head, serverName: connection.manager.serverName, keepAlive: exchange.keepAlive || isHTTP2)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(let body):
@@ -245,6 +276,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
             let done = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             if !exchange.keepAlive || !requestEnded {
                 done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            } else {
+                deliverPipelined()
             }
         }
     }
@@ -275,19 +308,49 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
     /// `bodyPending`: the downstream may still send body bytes. Such a request cannot be
     /// answered and the connection (or stream) kept: Envoy closes it too.
     private func reply(_ reply: LocalReply, keepAlive: Bool, requestEnded: Bool, bodyPending: Bool) {
-        guard let context else { return }
-        connection.stats.request(statPrefix: connection.manager.statPrefix, code: Int(reply.status.code))
         let keep = keepAlive && !bodyPending
         state = requestEnded ? .idle : .discarding
         setDownstreamReading(true)
-        context.write(wrapOutboundOut(.head(reply.head(serverName: connection.manager.serverName, keepAlive: keep || isHTTP2))), promise: nil)
+        writeLocalReply(reply, keepAlive: keep)
+        if keep { deliverPipelined() }
+    }
+
+    private func writeLocalReply(_ reply: LocalReply, keepAlive: Bool) {
+        guard let context else { return }
+        connection.countResponse(code: Int(reply.status.code))
+        context.write(wrapOutboundOut(.head(reply.head(serverName: connection.manager.serverName, keepAlive: keepAlive || isHTTP2))), promise: nil)
         if !reply.body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply.body)))), promise: nil)
         }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keep {
+        if !keepAlive {
             done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+    }
+
+    /// Hands waiting pipelined parts over in order: the next request's head only once the
+    /// previous exchange is over, its body and end as they come. Not re-entered: a request
+    /// answered at once (a local reply) returns here through `reply`.
+    private func deliverPipelined() {
+        guard !deliveringPipelined, let context else { return }
+        deliveringPipelined = true
+        defer { deliveringPipelined = false }
+        while let part = pipelined.first {
+            if case .closed = state { pipelined.removeAll(); break }
+            if Self.isHead(part) && !isIdle { break }
+            handle(pipelined.removeFirst(), context: context)
+        }
+        updateDownstreamReading()
+    }
+
+    private var isIdle: Bool {
+        if case .idle = state { return true }
+        return false
+    }
+
+    private static func isHead(_ part: HTTPServerRequestPart) -> Bool {
+        if case .head = part { return true }
+        return false
     }
 
     /// A response already under way cannot become an error response: the downstream
@@ -308,6 +371,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
             break
         }
         state = .closed
+        pipelined.removeAll()
     }
 
     static func expectsBody(_ head: HTTPRequestHead, isHTTP2: Bool) -> Bool {
@@ -318,6 +382,12 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
     }
 
     private func setDownstreamReading(_ reading: Bool) {
+        flowAllowsReading = reading
+        updateDownstreamReading()
+    }
+
+    private func updateDownstreamReading() {
+        let reading = flowAllowsReading && pipelined.isEmpty
         guard reading != downstreamReading, let context else { return }
         downstreamReading = reading
         context.channel.setAutoRead(reading)

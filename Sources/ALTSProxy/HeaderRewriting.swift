@@ -16,7 +16,7 @@ enum HeaderRewriting {
 
     /// Hop-by-hop headers (RFC 9110 §7.6.1) that are never forwarded. transfer-encoding is
     /// handled apart: it describes the framing the codec produces.
-    private static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer", "proxy-authenticate", "proxy-authorization"]
+    private static let hopByHop = ["connection", "keep-alive", "proxy-connection", "te", "upgrade", "trailer", "proxy-authenticate", "proxy-authorization"]
 
     /// The request head sent upstream.
     static func upstreamRequest(
@@ -25,11 +25,10 @@ enum HeaderRewriting {
         var headers = HTTPHeaders()
         let listedInConnection = connectionTokens(head.headers)
         for (name, value) in head.headers {
-            let lowered = name.lowercased()
-            if hopByHop.contains(lowered) || listedInConnection.contains(lowered) { continue }
+            if isHopByHop(name, listedInConnection: listedInConnection) { continue }
             // Only this proxy may say who the peer is: whatever arrived from outside goes.
-            if lowered == peerServiceAccountHeader { continue }
-            if lowered == "expect" { continue }  // answered locally (100-continue)
+            if name.equalsIgnoringASCIICase(peerServiceAccountHeader) { continue }
+            if name.equalsIgnoringASCIICase("expect") { continue }  // answered locally (100-continue)
             headers.add(name: name, value: value)
         }
         if let literal = route.action.hostRewriteLiteral {
@@ -66,8 +65,7 @@ enum HeaderRewriting {
         var headers = HTTPHeaders()
         let listedInConnection = connectionTokens(head.headers)
         for (name, value) in head.headers {
-            let lowered = name.lowercased()
-            if hopByHop.contains(lowered) || listedInConnection.contains(lowered) || lowered == "server" { continue }
+            if isHopByHop(name, listedInConnection: listedInConnection) || name.equalsIgnoringASCIICase("server") { continue }
             headers.add(name: name, value: value)
         }
         headers.add(name: "server", value: serverName)
@@ -92,8 +90,27 @@ enum HeaderRewriting {
         }
     }
 
-    private static func connectionTokens(_ headers: HTTPHeaders) -> Set<String> {
-        Set(headers[canonicalForm: "connection"].map { $0.lowercased() })
+    /// Header names the `connection` header lists, lower-cased; none (and no allocation) in
+    /// the usual case of a request or response without one.
+    private static func connectionTokens(_ headers: HTTPHeaders) -> [String] {
+        guard headers.contains(name: "connection") else { return [] }
+        return headers[canonicalForm: "connection"].map { $0.lowercased() }
+    }
+
+    /// Compared without lower-casing a copy of every header name: this runs for each header
+    /// of each request and response.
+    private static func isHopByHop(_ name: String, listedInConnection: [String]) -> Bool {
+        hopByHop.contains { name.equalsIgnoringASCIICase($0) } || listedInConnection.contains { name.equalsIgnoringASCIICase($0) }
+    }
+}
+
+extension String {
+    /// `lowercased` is the other string, which is all lower-case ASCII.
+    func equalsIgnoringASCIICase(_ lowercased: String) -> Bool {
+        guard utf8.count == lowercased.utf8.count else { return false }
+        return zip(utf8, lowercased.utf8).allSatisfy { byte, lower in
+            byte == lower || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") && byte | 0x20 == lower)
+        }
     }
 }
 

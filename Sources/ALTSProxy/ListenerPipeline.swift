@@ -15,12 +15,19 @@ struct ListenerPipeline: Sendable {
     let pools: ClusterPools
     let stats: ProxyStats
     let logger: Logger
+    /// The http_connection_manager's routes, indexed once for all its connections.
+    private let routes: RouteTable?
 
     init(
         listener: Listener, factory: ALTSHandshakerFactory?, handshakeConfiguration: ALTSHandshakeHandler.Configuration,
         pools: ClusterPools, stats: ProxyStats, logger: Logger
     ) {
         self.listener = listener
+        if case .httpConnectionManager(let manager) = listener.filterChain.filter {
+            routes = RouteTable(config: manager.routeConfig)
+        } else {
+            routes = nil
+        }
         self.factory = factory
         self.handshakeConfiguration = handshakeConfiguration
         self.pools = pools
@@ -64,19 +71,17 @@ struct ListenerPipeline: Sendable {
         case .tcpProxy(let tcpProxy):
             guard let pool = pools[tcpProxy.cluster] else { throw ChannelError.inappropriateOperationForState }
             if let idle = tcpProxy.idleTimeout {
-                try pipeline.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(idle.milliseconds) * 1_000_000)))
-                try pipeline.addHandler(IdleCloser())
+                try pipeline.addHandler(IdleTimeoutHandler(timeout: .nanoseconds(Int64(idle.milliseconds) * 1_000_000)))
             }
             try pipeline.addHandler(TCPProxyStarter(pool: pool))
         case .httpConnectionManager(let manager):
             let connection = DownstreamConnection(
-                listenerName: name, manager: manager, pools: pools, stats: stats, logger: logger,
+                listenerName: name, manager: manager, routes: routes ?? RouteTable(config: manager.routeConfig), pools: pools, stats: stats, logger: logger,
                 remoteAddress: channel.remoteAddress?.ipAddress
             )
             admitted = { connection.identity.peerServiceAccount = $0 }
             if let idle = manager.streamIdleTimeout {
-                try pipeline.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(idle.milliseconds) * 1_000_000)))
-                try pipeline.addHandler(IdleCloser())
+                try pipeline.addHandler(IdleTimeoutHandler(timeout: .nanoseconds(Int64(idle.milliseconds) * 1_000_000)))
             }
             switch manager.codecType {
             case .http1:
@@ -99,7 +104,8 @@ struct ListenerPipeline: Sendable {
     private static func addHTTP1(to pipeline: ChannelPipeline.SynchronousOperations, connection: DownstreamConnection) throws {
         // Response headers need no second validation on the way out: they are the upstream's,
         // already parsed (and so validated) by llhttp, plus our own, checked at config load.
-        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
+        // Pipelining and the 400 for unparsable requests are HTTPProxyHandler's own.
+        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
         try pipeline.addHandler(HTTPProxyHandler(connection: connection, isHTTP2: false))
     }
 
@@ -113,19 +119,5 @@ struct ListenerPipeline: Sendable {
                 ])
             }
         }
-    }
-}
-
-/// Closes a connection that IdleStateHandler reports idle (stream_idle_timeout, tcp_proxy
-/// idle_timeout).
-final class IdleCloser: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 }

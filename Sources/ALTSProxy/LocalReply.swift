@@ -8,6 +8,8 @@ struct LocalReply: Equatable {
     let body: String
 
     static let noRoute = LocalReply(status: .notFound, body: "")
+    /// A request the HTTP/1 codec could not parse; the connection closes after it.
+    static let badRequest = LocalReply(status: .badRequest, body: "Bad Request")
     static let upstreamTimeout = LocalReply(status: .gatewayTimeout, body: "upstream request timeout")
 
     static func connectFailure(_ error: UpstreamConnectError) -> LocalReply {

@@ -44,14 +44,19 @@ public final class ProxyStats: Sendable {
     }
 
     public func request(statPrefix: String, code: Int) {
+        requestCounter(statPrefix: statPrefix, code: code).increment()
+    }
+
+    /// The counter behind `request`, for callers that keep it (a connection counts every
+    /// response it sends, most of them with one code).
+    func requestCounter(statPrefix: String, code: Int) -> Counter {
         let key = RequestKey(statPrefix: statPrefix, code: code)
-        let counter = requestCounters.withLock { counters in
+        return requestCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = registry.makeCounter(descriptor: Self.httpRequestsTotal, labels: [("stat_prefix", statPrefix), ("code", String(code))])
             counters[key] = counter
             return counter
         }
-        counter.increment()
     }
 
     public func upstreamFailure(cluster: String, reason: String) {

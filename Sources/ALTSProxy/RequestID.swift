@@ -1,13 +1,15 @@
+import COpenSSL
+
 /// x-request-id values: random (version 4) UUIDs in lower-case text, as Envoy makes them,
 /// formatted without Foundation's per-call formatter (this runs once per request).
 enum RequestID {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
+        var (high, low) = randomWords()
         // Version 4 in the 13th hex digit; the RFC 4122 variant (10xx) in the 17th.
-        let high = (generator.next() as UInt64) & ~0xF000 | 0x4000
-        let low = (generator.next() as UInt64) & ~(0xC << 60) | (0x8 << 60)
+        high = high & ~0xF000 | 0x4000
+        low = low & ~(0xC << 60) | (0x8 << 60)
         return String(unsafeUninitializedCapacity: 36) { buffer in
             var index = 0
             for digit in 0..<32 {
@@ -21,5 +23,17 @@ enum RequestID {
             }
             return index
         }
+    }
+
+    /// OpenSSL's per-thread DRBG: no system call per id, where `SystemRandomNumberGenerator`
+    /// makes one `getrandom` per word (two per request, measured under load).
+    private static func randomWords() -> (UInt64, UInt64) {
+        var words: (UInt64, UInt64) = (0, 0)
+        let ok = withUnsafeMutableBytes(of: &words) { RAND_bytes($0.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32($0.count)) }
+        if ok == 1 { return words }
+        // RAND_bytes fails only if its seed source does; the standard library's generator
+        // then decides (it traps rather than hand out predictable values).
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
     }
 }
