@@ -11,7 +11,6 @@ import NIOPosix
 import ServiceLifecycle
 
 /// `grpc.gcp.HandshakerService` for stock gRPC (grpcio, grpc-go) and Envoy, off Google Cloud.
-@main
 struct HandshakerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "handshaker",
@@ -100,5 +99,13 @@ struct HandshakerCommand: AsyncParsableCommand {
             }
             return .ipv4(host: host, port: port)
         }
+    }
+}
+
+@main
+enum HandshakerCommandMain {
+    static func main() async {
+        NIOEventLoopsAsConcurrencyExecutor.install()
+        await HandshakerCommand.main()
     }
 }

@@ -87,12 +87,12 @@ final class ALTSServiceHandshakeDriver: ALTSHandshakeDriver {
         if let existing = self.call {
             call = existing
         } else {
-            call = HandshakerStreamCall(client: client.client)
+            call = HandshakerStreamCall(connections: client.connections, eventLoop: eventLoop)
             self.call = call
             if let lostPromise { call.watch(lostPromise) }
         }
         let role = self.role, options = self.options
-        return call.send(request, on: eventLoop).map { response in
+        return call.send(request).map { response in
             let step = Self.step(from: response, inputCount: input.count, role: role, options: options)
             if case .inProgress = step.outcome {} else { call.finish() }
             return step

@@ -1,0 +1,16 @@
+import NIOCore
+import NIOPosix
+
+/// Runs Swift Concurrency's jobs on NIO's singleton event loops instead of a separate thread
+/// pool. The gRPC transports and our ALTS channels run on those loops, so a task resumed by a
+/// channel event continues on the same thread rather than waking another: on 2 cores the
+/// hand-offs between the two pools were most of a handshaker-service round trip's cost.
+///
+/// Call once, first thing in `main`, before any task is created. No code of ours blocks a
+/// thread inside a task (file reads at start-up and on credential reload are short), which the
+/// event loops require.
+public enum NIOEventLoopsAsConcurrencyExecutor {
+    public static func install() {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}
