@@ -42,6 +42,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "ALTS handshake timeout.")
     var handshakeTimeout = "10s"
 
+    @Option(name: .customLong("preface-timeout"), help: "Close an authenticated connection that has not sent the HTTP/2 client preface within this long after its handshake.")
+    var prefaceTimeout = "10s"
+
     func run() async throws {
         LoggingSystem.bootstrap { GoLogHandler(label: $0) }
         let logger = Logger(label: "server")
@@ -51,6 +54,7 @@ struct ServerCommand: AsyncParsableCommand {
             options.allowedPeerServiceAccounts = allowedClientServiceAccounts
             var config = ALTSServerTransport.Config()
             config.handshake.handshakeTimeout = try CommandTimeout(parsing: handshakeTimeout).timeAmount
+            config.prefaceTimeout = try CommandTimeout(parsing: prefaceTimeout).timeAmount
             let handshakers: ALTSHandshakerFactory
             let identity: String
             var reloader: ALTSCredentialReloader?

@@ -22,6 +22,9 @@ public final class ALTSServerTransport: ServerTransport {
         /// gRPC's own HTTP/2, compression and RPC settings.
         public var grpc: HTTP2ServerTransport.Custom<ALTSListenerFactory>.Config = .defaults
         public var handshake: ALTSHandshakeHandler.Configuration = .init()
+        /// How long an authenticated peer has, after the handshake, to send the HTTP/2 client
+        /// preface; then the connection is closed.
+        public var prefaceTimeout: TimeAmount = .seconds(10)
 
         public init() {}
     }
@@ -42,7 +45,7 @@ public final class ALTSServerTransport: ServerTransport {
         let registry = ALTSConnectionRegistry()
         let factory = ALTSListenerFactory(
             eventLoopGroup: eventLoopGroup, address: address, handshakers: handshakers,
-            handshakeConfiguration: config.handshake, registry: registry, logger: logger)
+            handshakeConfiguration: config.handshake, prefaceTimeout: config.prefaceTimeout, registry: registry, logger: logger)
         self.registry = registry
         self.factory = factory
         self.inner = HTTP2ServerTransport.Custom(listenerFactory: factory, config: config.grpc)
@@ -85,6 +88,7 @@ public struct ALTSListenerFactory: HTTP2ServerTransport.ListenerFactory {
     let address: ALTSAddress
     let handshakers: ALTSHandshakerFactory
     let handshakeConfiguration: ALTSHandshakeHandler.Configuration
+    let prefaceTimeout: TimeAmount
     let registry: ALTSConnectionRegistry
     let logger: Logger
     let boundAddress: EventLoopFuture<NIOCore.SocketAddress>
@@ -92,12 +96,13 @@ public struct ALTSListenerFactory: HTTP2ServerTransport.ListenerFactory {
 
     init(
         eventLoopGroup: any EventLoopGroup, address: ALTSAddress, handshakers: ALTSHandshakerFactory,
-        handshakeConfiguration: ALTSHandshakeHandler.Configuration, registry: ALTSConnectionRegistry, logger: Logger
+        handshakeConfiguration: ALTSHandshakeHandler.Configuration, prefaceTimeout: TimeAmount, registry: ALTSConnectionRegistry, logger: Logger
     ) {
         self.eventLoopGroup = eventLoopGroup
         self.address = address
         self.handshakers = handshakers
         self.handshakeConfiguration = handshakeConfiguration
+        self.prefaceTimeout = prefaceTimeout
         self.registry = registry
         self.logger = logger
         self.bound = eventLoopGroup.any().makePromise()
@@ -112,6 +117,7 @@ public struct ALTSListenerFactory: HTTP2ServerTransport.ListenerFactory {
         let configuration = self.handshakeConfiguration
         let registry = self.registry
         let logger = self.logger
+        let prefaceTimeout = self.prefaceTimeout
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
@@ -124,6 +130,7 @@ public struct ALTSListenerFactory: HTTP2ServerTransport.ListenerFactory {
                 // A failed handshake is logged by the handshake handler and closes only this connection.
                 outcome.whenFailure { _ in }
                 try channel.pipeline.syncOperations.addHandler(ALTSConnectionRegistrar(registry: registry))
+                try channel.pipeline.syncOperations.addHandler(HTTP2PrefaceDeadlineHandler(timeout: prefaceTimeout, start: .afterALTSHandshake))
             }.flatMap {
                 connectionConfigurator.configure(channel: channel, tls: .none)
             }

@@ -132,3 +132,52 @@ struct GRPCOverALTSTests {
         #expect(throws: ALTSAddressError(text: "h:99999", reason: "'99999' is not a port number (0-65535)")) { try ALTSAddress(parsing: "h:99999") }
     }
 }
+
+@Suite("gRPC over ALTS: an authenticated peer that never speaks HTTP/2")
+struct PrefaceDeadlineOverALTSTests {
+    /// Remembers when the server closed the connection.
+    private final class CloseWatch: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let closed: EventLoopPromise<ContinuousClock.Instant>
+        init(closed: EventLoopPromise<ContinuousClock.Instant>) { self.closed = closed }
+        func channelInactive(context: ChannelHandlerContext) { closed.succeed(.now) }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+    }
+
+    @Test("after a successful handshake, no preface or 10 bytes of it: the server closes the connection at prefaceTimeout and serves on")
+    func silentAuthenticatedPeer() async throws {
+        let fixture = try GRPCOverALTSTests.Fixture()
+        var config = ALTSServerTransport.Config()
+        config.prefaceTimeout = .seconds(1)
+        let transport = ALTSServerTransport(
+            address: .host("127.0.0.1", port: 0), handshakers: .inProcess(credentials: fixture.serverStore, options: ALTSHandshakeOptions()), config: config)
+        try await withGRPCServer(transport: transport, services: [WhoAmIService()]) { _ in
+            let port = try await transport.listeningAddress.port!
+            for prefix in ["", "PRI * HTTP"] {
+                let group = MultiThreadedEventLoopGroup.singleton
+                let closed = group.any().makePromise(of: ContinuousClock.Instant.self)
+                let handshake = group.any().makePromise(of: ALTSAuthInfo.self)
+                let factory = fixture.clientFactory()
+                let channel = try await ClientBootstrap(group: group)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addALTSHandlers(role: .client, factory: factory).cascade(to: handshake)
+                            try channel.pipeline.syncOperations.addHandler(CloseWatch(closed: closed))
+                        }
+                    }
+                    .connect(host: "127.0.0.1", port: port).get()
+                let info = try await handshake.futureResult.get()
+                let authenticated = ContinuousClock.now
+                #expect(info.peerServiceAccount == GRPCOverALTSTests.server)
+                if !prefix.isEmpty { try await channel.writeAndFlush(ByteBuffer(string: prefix)) }
+                let closedAt = try await closed.futureResult.get()
+                let waited = closedAt - authenticated
+                #expect(waited >= .milliseconds(900) && waited < .seconds(5), "closed \(waited) after the handshake (\(prefix.count) bytes sent)")
+            }
+            // Still serving.
+            let client = try await ALTSClientTransport.connect(to: .host("127.0.0.1", port: port), handshakers: fixture.clientFactory())
+            let answer = try await withGRPCClient(transport: client) { try await ask($0, "still here") }
+            #expect(answer.hasSuffix("message=still here"))
+        }
+    }
+}
