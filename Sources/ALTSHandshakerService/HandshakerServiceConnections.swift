@@ -5,6 +5,10 @@ import NIOHTTP2
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The HTTP/2 connections to one handshaker service: one per event loop that hands over
 /// handshakes, so that a handshake's `DoHandshake` stream runs on the thread of the connection
 /// it secures and no message crosses threads. A connection that closes, fails to open or is
@@ -87,6 +91,7 @@ final class HandshakerServiceConnections: Sendable {
             return
         }
         let bootstrap = socketBootstrap
+            .connectTimeout(.seconds(5))  // the service is local: a loopback, link-local or Unix socket
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -117,9 +122,34 @@ final class HandshakerServiceConnections: Sendable {
                 multiplexer.succeed(streams)
             case .failure(let error):
                 forget()
-                multiplexer.fail(HandshakerServiceUnavailable(reason: "cannot connect to the handshaker service at \(address): \(error)"))
+                multiplexer.fail(HandshakerServiceUnavailable(reason: "cannot connect to the handshaker service at \(address): \(Self.connectFailure(error))"))
             }
         }
+    }
+}
+
+extension HandshakerServiceConnections {
+    /// Why a connect failed, in the words an operator looks for.
+    static func connectFailure(_ error: any Error) -> String {
+        var underlying = error
+        if let connection = error as? NIOConnectionError {
+            guard let first = connection.connectionErrors.first?.error else {
+                return connection.dnsAError != nil || connection.dnsAAAAError != nil ? "cannot resolve '\(connection.host)'" : "\(error)"
+            }
+            underlying = first
+        }
+        if let io = underlying as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ENOENT: return "no such socket"
+            case EACCES: return "permission denied"
+            default: return "\(io)"
+            }
+        }
+        if case ChannelError.connectTimeout(let amount)? = underlying as? ChannelError {
+            return "timed out after \(amount.nanoseconds / 1_000_000_000)s"
+        }
+        return "\(underlying)"
     }
 }
 

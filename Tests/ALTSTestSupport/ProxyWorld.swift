@@ -51,7 +51,7 @@ public enum ProxyConfigs {
         """
     }
 
-    public static func server(port: Int, adminPort: Int, upstreamPort: Int, clientAccount: String) -> String {
+    public static func server(port: Int, adminPort: Int, upstreamPort: Int, clientAccount: String, handshakerService: String = "127.0.0.1:8080") -> String {
         """
         admin:
           address:
@@ -66,7 +66,7 @@ public enum ProxyConfigs {
                 name: envoy.transport_sockets.alts
                 typed_config:
                   "@type": type.googleapis.com/envoy.extensions.transport_sockets.alts.v3.Alts
-                  handshaker_service: "127.0.0.1:8080"
+                  handshaker_service: "\(handshakerService)"
                   peer_service_accounts: [ "\(clientAccount)" ]
               filters:
               - name: envoy.filters.network.http_connection_manager
@@ -117,7 +117,10 @@ public final class ProxyWorld: @unchecked Sendable {
     }
 
     /// `serverProxyArguments` go to the server proxy's command line (`--handshake-timeout 3s`).
-    public func start(serverProxyArguments: [String] = []) async throws {
+    /// With `serverHandshakerService` the server proxy hands its handshakes to that handshaker
+    /// service (the YAML's handshaker_service) and holds no credentials; otherwise it handshakes
+    /// in process.
+    public func start(serverProxyArguments: [String] = [], serverHandshakerService: String? = nil) async throws {
         let proxy = try BuiltBinary.locate("alts-proxy")
         let httpbin = try BackgroundProcess(try BuiltBinary.locate("httpbin"), ["--listen", "127.0.0.1:0"])
         self.httpbin = httpbin
@@ -126,9 +129,12 @@ public final class ProxyWorld: @unchecked Sendable {
         let clientCredentials = try credentials.issue("alts-client", project: "alpha")
 
         let serverConfig = scratch + "/server.yaml"
-        try ProxyConfigs.server(port: 0, adminPort: 0, upstreamPort: upstreamPort, clientAccount: "alts-client@alpha.iam.gserviceaccount.com")
-            .write(toFile: serverConfig, atomically: true, encoding: .utf8)
-        let serverProxy = try BackgroundProcess(proxy, ["-c", serverConfig, "--alts-credentials", serverCredentials] + serverProxyArguments)
+        try ProxyConfigs.server(
+            port: 0, adminPort: 0, upstreamPort: upstreamPort, clientAccount: "alts-client@alpha.iam.gserviceaccount.com",
+            handshakerService: serverHandshakerService ?? "127.0.0.1:8080"
+        ).write(toFile: serverConfig, atomically: true, encoding: .utf8)
+        let handshakeSource = serverHandshakerService == nil ? ["--alts-credentials", serverCredentials] : []
+        let serverProxy = try BackgroundProcess(proxy, ["-c", serverConfig] + handshakeSource + serverProxyArguments)
         self.serverProxy = serverProxy
         serverPort = try port(in: try await serverProxy.waitForLine(timeout: .seconds(20)) { $0.contains("listener alts_in listening on ") })
 
