@@ -63,7 +63,9 @@ final class HandshakerServiceConnections: Sendable {
         let multiplexer = loop.makePromise(of: NIOHTTP2Handler.StreamMultiplexer.self)
         let decision = state.withLock { state -> Result<(existing: EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer>?, id: Int), HandshakerServiceUnavailable> in
             if state.shutDown { return .failure(HandshakerServiceUnavailable(reason: "the handshaker service client is shut down")) }
-            if let existing = state.byLoop[key] { return .success((existing.multiplexer, existing.id)) }
+            // A closed connection is normally forgotten by its close callback; checked here too,
+            // so that a loop shut down and replaced at the same address never inherits it.
+            if let existing = state.byLoop[key], existing.channel?.isActive ?? true { return .success((existing.multiplexer, existing.id)) }
             state.nextID += 1
             state.byLoop[key] = Connection(id: state.nextID, multiplexer: multiplexer.futureResult)
             return .success((nil, state.nextID))
