@@ -281,7 +281,6 @@ let package = Package(
         .executableTarget(
             name: "ALTSBench",
             dependencies: [
-                "ALTSCommandSupport",
                 "ALTSHandshakerService",
                 "ALTSRecord",
                 "ALTSHandshake",

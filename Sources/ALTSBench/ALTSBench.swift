@@ -1,6 +1,6 @@
-import ALTSCommandSupport
 import ArgumentParser
 
+@main
 struct ALTSBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alts-bench",
@@ -9,10 +9,3 @@ struct ALTSBench: AsyncParsableCommand {
     )
 }
 
-@main
-enum ALTSBenchMain {
-    static func main() async {
-        NIOEventLoopsAsConcurrencyExecutor.install()
-        await ALTSBench.main()
-    }
-}

@@ -1,19 +1,29 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Log lines in the format of Go's standard `log` package (`2006/01/02 15:04:05 message`), which
 /// the seed's Go helloworld prints and which operators of the Go example will grep for.
 public enum GoLog {
-    /// `YYYY/MM/DD HH:MM:SS ` in local time.
+    /// `YYYY/MM/DD HH:MM:SS ` in local time. Formatted once per second: the handshaker logs a
+    /// line per handshake, and `localtime_r` with `String(format:)` cost more than the line.
     public static func prefix(for date: Date = Date()) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        let second = Int(date.timeIntervalSince1970.rounded(.down))
+        if let cached = lastPrefix.withLock({ $0.second == second ? $0.text : nil }) { return cached }
+        var seconds = time_t(second)
         var parts = tm()
         localtime_r(&seconds, &parts)
-        return String(
-            format: "%04d/%02d/%02d %02d:%02d:%02d ",
-            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let text = padded(parts.tm_year + 1900, 4) + "/" + padded(parts.tm_mon + 1, 2) + "/" + padded(parts.tm_mday, 2) + " "
+            + padded(parts.tm_hour, 2) + ":" + padded(parts.tm_min, 2) + ":" + padded(parts.tm_sec, 2) + " "
+        lastPrefix.withLock { $0 = (second, text) }
+        return text
     }
+
+    private static let lastPrefix = Mutex<(second: Int, text: String)>((-1, ""))
 
     /// Writes one line to stderr, unbuffered, like Go's `log.Printf`.
     public static func print(_ message: String) {

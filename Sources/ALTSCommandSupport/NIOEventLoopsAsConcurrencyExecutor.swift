@@ -6,9 +6,11 @@ import NIOPosix
 /// channel event continues on the same thread rather than waking another: on 2 cores the
 /// hand-offs between the two pools were most of a handshaker-service round trip's cost.
 ///
-/// Call once, first thing in `main`, before any task is created. No code of ours blocks a
-/// thread inside a task (file reads at start-up and on credential reload are short), which the
-/// event loops require.
+/// Call once, first thing in `main`, before any task is created, and only in a binary whose
+/// async code never blocks its thread: a `future.wait()` there now runs on an event loop and
+/// traps (NIO's precondition), as `alts-bench`'s synchronous subcommands showed. The
+/// `handshaker` qualifies: its tasks serve gRPC streams and only read files briefly at start-up
+/// and on credential reload.
 public enum NIOEventLoopsAsConcurrencyExecutor {
     public static func install() {
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()

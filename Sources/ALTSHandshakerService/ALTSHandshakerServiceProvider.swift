@@ -14,6 +14,7 @@ public struct ALTSHandshakerServiceProvider: Grpc_Gcp_HandshakerService.SimpleSe
     private let limits: HandshakerServiceLimits
     private let logger: Logger
     private let streams: StreamGate
+    private let idleSweeper: IdleStreamSweeper
     public let statistics = HandshakerStatistics()
 
     public init(identities: [CredentialStore], limits: HandshakerServiceLimits = .init(), logger: Logger = Logger(label: "swift-alts.handshaker")) {
@@ -22,6 +23,7 @@ public struct ALTSHandshakerServiceProvider: Grpc_Gcp_HandshakerService.SimpleSe
         self.limits = limits
         self.logger = logger
         self.streams = StreamGate(limit: limits.maxConcurrentStreams)
+        self.idleSweeper = IdleStreamSweeper(idleTimeout: limits.streamIdleTimeout)
     }
 
     public func doHandshake(
@@ -34,34 +36,39 @@ public struct ALTSHandshakerServiceProvider: Grpc_Gcp_HandshakerService.SimpleSe
             throw RPCError(code: .resourceExhausted, message: "handshaker busy: \(limits.maxConcurrentStreams) handshakes already in progress")
         }
         defer { streams.leave() }
-        let activity = ActivityClock()
         let identities = self.identities, limits = self.limits, logger = self.logger, statistics = self.statistics
         let caller = context.remotePeer
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                let session = HandshakerSession(identities: identities, limits: limits)
-                for try await next in request {
-                    activity.touch()
-                    let (answer, done) = session.handle(next)
-                    try await response.write(answer)
-                    if done {
-                        Self.report(session, caller: caller, logger: logger, statistics: statistics)
-                        return
-                    }
+        // The stream's work runs in a task the service's one idle sweeper can cancel; a
+        // watchdog task per stream (a task group, a second child, a timer) cost more than
+        // the handshake's own bookkeeping.
+        let watch = idleSweeper.watch()
+        defer { idleSweeper.forget(watch) }
+        let work = Task {
+            let session = HandshakerSession(identities: identities, limits: limits)
+            for try await next in request {
+                watch.touch()
+                let (answer, done) = session.handle(next)
+                try await response.write(answer)
+                if done {
+                    Self.report(session, caller: caller, logger: logger, statistics: statistics)
+                    return
                 }
             }
-            group.addTask {
-                try await activity.watch(idleTimeout: limits.streamIdleTimeout)
-            }
-            do {
-                try await group.next()
-            } catch let error as RPCError where error.code == .deadlineExceeded {
-                statistics.count(.idleTimeout)
-                logger.notice("handshake stream idle; ended", metadata: ["caller": "\(caller)"])
-                throw error
-            }
-            group.cancelAll()
         }
+        watch.attach(work)
+        let idle = {
+            statistics.count(.idleTimeout)
+            logger.notice("handshake stream idle; ended", metadata: ["caller": "\(caller)"])
+            return RPCError(code: .deadlineExceeded, message: "no handshake request for \(limits.streamIdleTimeout)")
+        }
+        do {
+            try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+        } catch {
+            if watch.expired { throw idle() }
+            throw error
+        }
+        // A cancelled request sequence may simply end rather than throw.
+        if watch.expired { throw idle() }
     }
 
     private static func report(_ session: HandshakerSession, caller: String, logger: Logger, statistics: HandshakerStatistics) {
@@ -105,21 +112,74 @@ final class StreamGate: Sendable {
     func leave() { inFlight.withLock { $0 -= 1 } }
 }
 
-/// When a stream last heard from its client.
-final class ActivityClock: Sendable {
-    private let last = Mutex(ContinuousClock.now)
+/// Ends streams that have not heard from their client for `idleTimeout`: one task for the
+/// whole service, waking every min(timeout, 1 s), instead of a watchdog per stream.
+final class IdleStreamSweeper: Sendable {
+    /// One stream's last activity and the task doing its work.
+    final class Watch: Sendable {
+        fileprivate let id: Int
+        private let state: Mutex<(last: ContinuousClock.Instant, task: Task<Void, any Error>?, expired: Bool)>
 
-    func touch() { last.withLock { $0 = .now } }
+        fileprivate init(id: Int) {
+            self.id = id
+            self.state = Mutex((ContinuousClock.now, nil, false))
+        }
 
-    /// Returns only by throwing: DEADLINE_EXCEEDED once idle for `idleTimeout`, or cancellation.
-    func watch(idleTimeout: Duration) async throws {
+        func touch() { state.withLock { $0.last = .now } }
+        func attach(_ task: Task<Void, any Error>) { state.withLock { $0.task = task } }
+        /// Whether the sweeper ended the stream for idleness.
+        var expired: Bool { state.withLock { $0.expired } }
+
+        /// Cancels the work if idle since `cutoff`; true if it did.
+        fileprivate func expire(idleSince cutoff: ContinuousClock.Instant) -> Bool {
+            let task = state.withLock { state -> Task<Void, any Error>? in
+                guard !state.expired, state.last <= cutoff, let task = state.task else { return nil }
+                state.expired = true
+                return task
+            }
+            task?.cancel()
+            return task != nil
+        }
+    }
+
+    private let idleTimeout: Duration
+    private let state = Mutex<(watches: [Int: Watch], nextID: Int, sweeping: Bool)>(([:], 0, false))
+
+    init(idleTimeout: Duration) {
+        self.idleTimeout = idleTimeout
+    }
+
+    func watch() -> Watch {
+        let (watch, start) = state.withLock { state -> (Watch, Bool) in
+            state.nextID += 1
+            let watch = Watch(id: state.nextID)
+            state.watches[watch.id] = watch
+            defer { state.sweeping = true }
+            return (watch, !state.sweeping)
+        }
+        if start { startSweeping() }
+        return watch
+    }
+
+    func forget(_ watch: Watch) {
+        _ = state.withLock { $0.watches.removeValue(forKey: watch.id) }
+    }
+
+    /// Runs while the sweeper exists (the task holds it weakly).
+    private func startSweeping() {
         let tick = min(idleTimeout, .seconds(1))
-        while true {
-            try await Task.sleep(for: tick)
-            let idle = ContinuousClock.now - last.withLock { $0 }
-            if idle >= idleTimeout {
-                throw RPCError(code: .deadlineExceeded, message: "no handshake request for \(idleTimeout)")
+        Task { [weak self] in
+            while let interval = self.map({ _ in tick }) {
+                try? await Task.sleep(for: interval)
+                guard let self else { return }
+                self.sweep()
             }
         }
+    }
+
+    private func sweep() {
+        let cutoff = ContinuousClock.now - idleTimeout
+        let watches = state.withLock { Array($0.watches.values) }
+        for watch in watches { _ = watch.expire(idleSince: cutoff) }
     }
 }
