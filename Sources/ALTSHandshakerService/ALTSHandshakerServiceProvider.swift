@@ -43,7 +43,8 @@ public struct ALTSHandshakerServiceProvider: Grpc_Gcp_HandshakerService.SimpleSe
         // the handshake's own bookkeeping.
         let watch = idleSweeper.watch()
         defer { idleSweeper.forget(watch) }
-        let work = Task {
+        // Returns whether the stream got to its last response.
+        let work = Task { () async throws -> Bool in
             let session = HandshakerSession(identities: identities, limits: limits)
             for try await next in request {
                 watch.touch()
@@ -51,9 +52,10 @@ public struct ALTSHandshakerServiceProvider: Grpc_Gcp_HandshakerService.SimpleSe
                 try await response.write(answer)
                 if done {
                     Self.report(session, caller: caller, logger: logger, statistics: statistics)
-                    return
+                    return true
                 }
             }
+            return false
         }
         watch.attach(work)
         let idle = {
@@ -61,14 +63,16 @@ public struct ALTSHandshakerServiceProvider: Grpc_Gcp_HandshakerService.SimpleSe
             logger.notice("handshake stream idle; ended", metadata: ["caller": "\(caller)"])
             return RPCError(code: .deadlineExceeded, message: "no handshake request for \(limits.streamIdleTimeout)")
         }
+        let finished: Bool
         do {
-            try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+            finished = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
         } catch {
             if watch.expired { throw idle() }
             throw error
         }
-        // A cancelled request sequence may simply end rather than throw.
-        if watch.expired { throw idle() }
+        // A cancelled request sequence may simply end rather than throw; a stream that got its
+        // last response just as the sweeper came by is not reported idle.
+        if watch.expired && !finished { throw idle() }
     }
 
     private static func report(_ session: HandshakerSession, caller: String, logger: Logger, statistics: HandshakerStatistics) {
@@ -118,7 +122,7 @@ final class IdleStreamSweeper: Sendable {
     /// One stream's last activity and the task doing its work.
     final class Watch: Sendable {
         fileprivate let id: Int
-        private let state: Mutex<(last: ContinuousClock.Instant, task: Task<Void, any Error>?, expired: Bool)>
+        private let state: Mutex<(last: ContinuousClock.Instant, task: Task<Bool, any Error>?, expired: Bool)>
 
         fileprivate init(id: Int) {
             self.id = id
@@ -126,13 +130,13 @@ final class IdleStreamSweeper: Sendable {
         }
 
         func touch() { state.withLock { $0.last = .now } }
-        func attach(_ task: Task<Void, any Error>) { state.withLock { $0.task = task } }
+        func attach(_ task: Task<Bool, any Error>) { state.withLock { $0.task = task } }
         /// Whether the sweeper ended the stream for idleness.
         var expired: Bool { state.withLock { $0.expired } }
 
         /// Cancels the work if idle since `cutoff`; true if it did.
         fileprivate func expire(idleSince cutoff: ContinuousClock.Instant) -> Bool {
-            let task = state.withLock { state -> Task<Void, any Error>? in
+            let task = state.withLock { state -> Task<Bool, any Error>? in
                 guard !state.expired, state.last <= cutoff, let task = state.task else { return nil }
                 state.expired = true
                 return task
