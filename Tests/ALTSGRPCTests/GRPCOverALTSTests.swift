@@ -137,16 +137,24 @@ struct GRPCOverALTSTests {
 struct PrefaceDeadlineOverALTSTests {
     /// Remembers, on the event loop (a task resumed later under load would skew the figure),
     /// when this client's handshake completed and when the server closed the connection.
+    /// Sends `prefix` right then, from the loop: a task resumed after the server's deadline
+    /// would find the connection already closed.
     private final class CloseWatch: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let prefix: String
         let authenticated: EventLoopPromise<ContinuousClock.Instant>
         let closed: EventLoopPromise<ContinuousClock.Instant>
-        init(authenticated: EventLoopPromise<ContinuousClock.Instant>, closed: EventLoopPromise<ContinuousClock.Instant>) {
+        init(prefix: String, authenticated: EventLoopPromise<ContinuousClock.Instant>, closed: EventLoopPromise<ContinuousClock.Instant>) {
+            self.prefix = prefix
             self.authenticated = authenticated
             self.closed = closed
         }
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if event is ALTSHandshakeCompletedEvent { authenticated.succeed(.now) }
+            if event is ALTSHandshakeCompletedEvent {
+                authenticated.succeed(.now)
+                if !prefix.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: prefix)), promise: nil) }
+            }
             context.fireUserInboundEventTriggered(event)
         }
         func channelInactive(context: ChannelHandlerContext) {
@@ -156,7 +164,7 @@ struct PrefaceDeadlineOverALTSTests {
         func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
     }
 
-    @Test("after a successful handshake, no preface or 10 bytes of it: the server closes the connection at prefaceTimeout and serves on")
+    @Test("after a successful handshake, no preface or 10 bytes of it: the server closes the connection at prefaceTimeout and serves on", .timeLimit(.minutes(1)))
     func silentAuthenticatedPeer() async throws {
         let fixture = try GRPCOverALTSTests.Fixture()
         var config = ALTSServerTransport.Config()
@@ -171,11 +179,11 @@ struct PrefaceDeadlineOverALTSTests {
                 let completed = group.any().makePromise(of: ContinuousClock.Instant.self)
                 let handshake = group.any().makePromise(of: ALTSAuthInfo.self)
                 let factory = fixture.clientFactory()
-                let channel = try await ClientBootstrap(group: group)
+                _ = try await ClientBootstrap(group: group)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addALTSHandlers(role: .client, factory: factory).cascade(to: handshake)
-                            try channel.pipeline.syncOperations.addHandler(CloseWatch(authenticated: completed, closed: closed))
+                            try channel.pipeline.syncOperations.addHandler(CloseWatch(prefix: prefix, authenticated: completed, closed: closed))
                         }
                     }
                     .connect(host: "127.0.0.1", port: port).get()
@@ -183,7 +191,6 @@ struct PrefaceDeadlineOverALTSTests {
                 // The client completes one flight before the server, whose clock starts later.
                 let authenticated = try await completed.futureResult.get()
                 #expect(info.peerServiceAccount == GRPCOverALTSTests.server)
-                if !prefix.isEmpty { try await channel.writeAndFlush(ByteBuffer(string: prefix)) }
                 let closedAt = try await closed.futureResult.get()
                 let waited = closedAt - authenticated
                 #expect(waited >= .milliseconds(900) && waited < .seconds(10), "closed \(waited) after the handshake (\(prefix.count) bytes sent)")
