@@ -117,8 +117,16 @@ final class HandshakerServiceConnections: Sendable {
         connected.whenComplete { [weak self] result in
             switch result {
             case .success(let (channel, streams)):
-                self?.state.withLock { state in
+                // A connection that completes after shutdown() is not kept.
+                let kept = self?.state.withLock { state -> Bool in
+                    guard !state.shutDown else { return false }
                     if state.byLoop[key]?.id == id { state.byLoop[key]?.channel = channel }
+                    return true
+                } ?? false
+                guard kept else {
+                    channel.close(promise: nil)
+                    multiplexer.fail(HandshakerServiceUnavailable(reason: "the handshaker service client is shut down"))
+                    return
                 }
                 channel.closeFuture.whenComplete { _ in forget() }
                 multiplexer.succeed(streams)
