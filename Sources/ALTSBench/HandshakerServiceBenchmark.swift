@@ -7,7 +7,6 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Logging
-import Synchronization
 
 /// Handshakes per second over loopback TCP with the handshakes run in this process, or handed
 /// to handshaker services (separate `handshaker` processes), for bench/handshaker.sh.

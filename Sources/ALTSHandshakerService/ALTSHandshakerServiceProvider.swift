@@ -134,15 +134,14 @@ final class IdleStreamSweeper: Sendable {
         /// Whether the sweeper ended the stream for idleness.
         var expired: Bool { state.withLock { $0.expired } }
 
-        /// Cancels the work if idle since `cutoff`; true if it did.
-        fileprivate func expire(idleSince cutoff: ContinuousClock.Instant) -> Bool {
+        /// Cancels the work if idle since `cutoff`.
+        fileprivate func expire(idleSince cutoff: ContinuousClock.Instant) {
             let task = state.withLock { state -> Task<Bool, any Error>? in
                 guard !state.expired, state.last <= cutoff, let task = state.task else { return nil }
                 state.expired = true
                 return task
             }
             task?.cancel()
-            return task != nil
         }
     }
 
@@ -173,8 +172,8 @@ final class IdleStreamSweeper: Sendable {
     private func startSweeping() {
         let tick = min(idleTimeout, .seconds(1))
         Task { [weak self] in
-            while let interval = self.map({ _ in tick }) {
-                try? await Task.sleep(for: interval)
+            while true {
+                try? await Task.sleep(for: tick)
                 guard let self else { return }
                 self.sweep()
             }
@@ -184,6 +183,6 @@ final class IdleStreamSweeper: Sendable {
     private func sweep() {
         let cutoff = ContinuousClock.now - idleTimeout
         let watches = state.withLock { Array($0.watches.values) }
-        for watch in watches { _ = watch.expire(idleSince: cutoff) }
+        for watch in watches { watch.expire(idleSince: cutoff) }
     }
 }

@@ -179,8 +179,9 @@ final class DoHandshakeStream: ChannelInboundHandler {
             do {
                 caller.succeed(try Grpc_Gcp_HandshakerResp(serializedBytes: message))
             } catch {
-                caller.fail(RPCError(code: .internalError, message: "cannot decode the handshaker response: \(error)"))
-                return fail(RPCError(code: .internalError, message: "cannot decode the handshaker response: \(error)"))
+                let undecodable = RPCError(code: .internalError, message: "cannot decode the handshaker response: \(error)")
+                caller.fail(undecodable)
+                return fail(undecodable)
             }
         }
         inbound.discardReadBytes()

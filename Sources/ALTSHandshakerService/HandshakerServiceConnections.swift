@@ -61,21 +61,26 @@ final class HandshakerServiceConnections: Sendable {
     private func connection(on loop: any EventLoop) -> EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer> {
         let key = ObjectIdentifier(loop)
         let multiplexer = loop.makePromise(of: NIOHTTP2Handler.StreamMultiplexer.self)
-        let decision = state.withLock { state -> Result<(existing: EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer>?, id: Int), HandshakerServiceUnavailable> in
-            if state.shutDown { return .failure(HandshakerServiceUnavailable(reason: "the handshaker service client is shut down")) }
+        enum Decision {
+            case shutDown
+            case reuse(EventLoopFuture<NIOHTTP2Handler.StreamMultiplexer>)
+            case connect(id: Int)
+        }
+        let decision = state.withLock { state -> Decision in
+            if state.shutDown { return .shutDown }
             // A closed connection is normally forgotten by its close callback; checked here too,
             // so that a loop shut down and replaced at the same address never inherits it.
-            if let existing = state.byLoop[key], existing.channel?.isActive ?? true { return .success((existing.multiplexer, existing.id)) }
+            if let existing = state.byLoop[key], existing.channel?.isActive ?? true { return .reuse(existing.multiplexer) }
             state.nextID += 1
             state.byLoop[key] = Connection(id: state.nextID, multiplexer: multiplexer.futureResult)
-            return .success((nil, state.nextID))
+            return .connect(id: state.nextID)
         }
         switch decision {
-        case .failure(let error):
-            multiplexer.fail(error)
-        case .success(let (existing?, _)):
+        case .shutDown:
+            multiplexer.fail(HandshakerServiceUnavailable(reason: "the handshaker service client is shut down"))
+        case .reuse(let existing):
             multiplexer.completeWith(existing)
-        case .success(let (nil, id)):
+        case .connect(let id):
             connect(on: loop, id: id, key: key, multiplexer: multiplexer)
         }
         return multiplexer.futureResult

@@ -154,7 +154,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, UpstreamExchangeDelegate {
             reply(.noRoute, keepAlive: keepAlive, requestEnded: false, bodyPending: expectsBody)
             return
         }
-        if head.headers.contains(name: "expect"), head.headers[canonicalForm: "expect"].contains(where: { String($0).equalsIgnoringASCIICase("100-continue") }) {
+        if head.headers.contains(name: "expect"), head.headers[canonicalForm: "expect"].contains(where: { $0.equalsIgnoringASCIICase("100-continue") }) {
             // Envoy's default: the proxy itself invites the body, the upstream never sees Expect.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }

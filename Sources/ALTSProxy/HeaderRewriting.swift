@@ -104,7 +104,7 @@ enum HeaderRewriting {
     }
 }
 
-extension String {
+extension StringProtocol {
     /// `lowercased` is the other string, which is all lower-case ASCII.
     func equalsIgnoringASCIICase(_ lowercased: String) -> Bool {
         guard utf8.count == lowercased.utf8.count else { return false }

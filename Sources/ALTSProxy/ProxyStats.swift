@@ -43,12 +43,8 @@ public final class ProxyStats: Sendable {
         registry.makeCounter(descriptor: Self.bytesTotal, labels: [("side", side), ("direction", direction)])
     }
 
-    public func request(statPrefix: String, code: Int) {
-        requestCounter(statPrefix: statPrefix, code: code).increment()
-    }
-
-    /// The counter behind `request`, for callers that keep it (a connection counts every
-    /// response it sends, most of them with one code).
+    /// HTTP requests answered by `stat_prefix` and response code. Callers keep the counter (a
+    /// connection counts every response it sends, most of them with one code).
     func requestCounter(statPrefix: String, code: Int) -> Counter {
         let key = RequestKey(statPrefix: statPrefix, code: code)
         return requestCounters.withLock { counters in
