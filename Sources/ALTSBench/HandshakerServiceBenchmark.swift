@@ -202,7 +202,7 @@ private final class HandshakeWorker: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard NIODeadline.now() < deadline else { return done.succeed(report) }
         load.one(on: loop).whenComplete { outcome in
-            self.report.add(outcome.map { $0 })
+            self.report.add(outcome)
             self.next()
         }
     }
@@ -241,6 +241,9 @@ private final class ClientAwaitsConfirmation: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         confirmed.fail(error)
+        // The ALTS handlers close on their own errors; this covers any other, so a failed
+        // attempt never leaves its connection open (only a confirmed one is closed by `one`).
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

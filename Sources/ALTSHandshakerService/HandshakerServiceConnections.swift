@@ -18,6 +18,7 @@ final class HandshakerServiceConnections: Sendable {
     let address: ALTSAddress
     let authority: String
     private let state = Mutex(State())
+    private static let shutDownError = HandshakerServiceUnavailable(reason: "the handshaker service client is shut down")
 
     private struct State {
         var byLoop: [ObjectIdentifier: Connection] = [:]
@@ -77,7 +78,7 @@ final class HandshakerServiceConnections: Sendable {
         }
         switch decision {
         case .shutDown:
-            multiplexer.fail(HandshakerServiceUnavailable(reason: "the handshaker service client is shut down"))
+            multiplexer.fail(Self.shutDownError)
         case .reuse(let existing):
             multiplexer.completeWith(existing)
         case .connect(let id):
@@ -130,7 +131,7 @@ final class HandshakerServiceConnections: Sendable {
                 } ?? false
                 guard kept else {
                     channel.close(promise: nil)
-                    multiplexer.fail(HandshakerServiceUnavailable(reason: "the handshaker service client is shut down"))
+                    multiplexer.fail(Self.shutDownError)
                     return
                 }
                 channel.closeFuture.whenComplete { _ in forget() }
